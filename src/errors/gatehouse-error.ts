@@ -1,0 +1,88 @@
+/**
+ * The one error type of Gatehouse. Every public failure carries a stable `code` that callers can switch on;
+ * only the edges (HTTP, CLI) turn it into a wire error. Messages are lowercase, name the offending input in
+ * backticks, and never carry secrets.
+ */
+export const ERROR_CODES = {
+  // request shape
+  invalid_request: { status: 400, exit: 2, title: 'Invalid request' },
+  validation_failed: { status: 400, exit: 2, title: 'Validation failed' },
+  body_too_large: { status: 413, exit: 2, title: 'Request body too large' },
+  unsupported_media_type: { status: 415, exit: 2, title: 'Unsupported media type' },
+  route_not_found: { status: 404, exit: 3, title: 'Route not found' },
+  method_not_allowed: { status: 405, exit: 2, title: 'Method not allowed' },
+  // admin authentication and authorization
+  unauthorized: { status: 401, exit: 5, title: 'Authentication required' },
+  forbidden: { status: 403, exit: 5, title: 'Forbidden' },
+  // registry lookups
+  team_not_found: { status: 404, exit: 3, title: 'Team not found' },
+  user_not_found: { status: 404, exit: 3, title: 'User not found' },
+  agent_not_found: { status: 404, exit: 3, title: 'Agent not found' },
+  manifest_version_not_found: { status: 404, exit: 3, title: 'Manifest version not found' },
+  admin_token_not_found: { status: 404, exit: 3, title: 'Admin token not found' },
+  agent_key_not_found: { status: 404, exit: 3, title: 'Agent key not found' },
+  // registry conflicts and rules
+  team_exists: { status: 409, exit: 4, title: 'Team already exists' },
+  user_exists: { status: 409, exit: 4, title: 'User already exists' },
+  agent_exists: { status: 409, exit: 4, title: 'Agent already exists' },
+  agent_key_exists: { status: 409, exit: 4, title: 'Agent key already exists' },
+  user_inactive: { status: 409, exit: 4, title: 'User is inactive' },
+  invalid_state_transition: { status: 409, exit: 4, title: 'Invalid state transition' },
+  manifest_missing: { status: 409, exit: 4, title: 'Agent has no manifest' },
+  reviewer_required: { status: 400, exit: 2, title: 'Reviewer required' },
+  reviewer_is_sponsor: { status: 403, exit: 5, title: 'Reviewer may not be the sponsor' },
+  invalid_manifest: { status: 400, exit: 2, title: 'Invalid manifest' },
+  invalid_public_key: { status: 400, exit: 2, title: 'Invalid public key' },
+  // OAuth and tokens
+  unsupported_grant_type: { status: 400, exit: 2, title: 'Unsupported grant type' },
+  invalid_client_assertion: { status: 401, exit: 5, title: 'Invalid client assertion' },
+  assertion_replayed: { status: 401, exit: 5, title: 'Client assertion replayed' },
+  agent_inactive: { status: 401, exit: 5, title: 'Agent is not active' },
+  invalid_token: { status: 401, exit: 5, title: 'Invalid access token' },
+  // operations
+  invalid_config: { status: 500, exit: 78, title: 'Invalid configuration' },
+  master_key_mismatch: { status: 500, exit: 78, title: 'Master key does not match stored keys' },
+  store_unavailable: { status: 503, exit: 69, title: 'Store unavailable' },
+  audit_unavailable: { status: 503, exit: 69, title: 'Audit log unavailable' },
+  audit_verification_failed: { status: 409, exit: 6, title: 'Audit log verification failed' },
+  invalid_audit_file: { status: 400, exit: 2, title: 'Invalid audit file' },
+  internal_error: { status: 500, exit: 1, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; exit: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface GatehouseErrorOptions {
+  /** Extra, non-secret facts for the client (e.g. which fields failed). */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+  /** False for internal failures whose message must not reach the client. */
+  expose?: boolean;
+}
+
+export class GatehouseError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly exitCode: number;
+  readonly details: Record<string, unknown> | undefined;
+  readonly expose: boolean;
+
+  constructor(code: ErrorCode, message: string, options: GatehouseErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatehouseError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.exitCode = ERROR_CODES[code].exit;
+    this.details = options.details;
+    this.expose = options.expose ?? this.status < 500;
+  }
+}
+
+export function isGatehouseError(value: unknown): value is GatehouseError {
+  return value instanceof GatehouseError;
+}
+
+/** Wraps anything thrown into a GatehouseError, hiding the message of unknown failures. */
+export function toGatehouseError(value: unknown): GatehouseError {
+  if (isGatehouseError(value)) return value;
+  return new GatehouseError('internal_error', 'internal error', { cause: value, expose: false });
+}

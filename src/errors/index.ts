@@ -1,0 +1,2 @@
+export type { ErrorCode, GatehouseErrorOptions } from './gatehouse-error.js';
+export { ERROR_CODES, GatehouseError, isGatehouseError, toGatehouseError } from './gatehouse-error.js';

@@ -1,0 +1,100 @@
+import { createAuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../audit/index.js';
+import type { GatehouseConfig } from '../config/index.js';
+import { loadOrCreateMasterKeyFile, parseMasterKey } from '../identity/master-key.js';
+import { createSigningKeyring, type SigningKeyring } from '../identity/signing-keyring.js';
+import { type Clock, systemClock } from '../lib/clock.js';
+import type { RegistryDeps } from '../registry/index.js';
+import { openStore, type Store } from '../store/index.js';
+
+/** One running Gatehouse: configuration, store, audit log, keys and clock, shared by the server and the CLI. */
+export interface Gatehouse extends RegistryDeps {
+  config: GatehouseConfig;
+  clock: Clock;
+  store: Store;
+  audit: AuditLog;
+  keyring: SigningKeyring;
+  /** The issuer URL: tokens' `iss`, and the base of the token endpoint agents must name as `aud`. */
+  issuer: string;
+  tokenEndpoint: string;
+  /** Warnings about unsafe choices found at start-up, for the operator. */
+  warnings: string[];
+  close(): Promise<void>;
+}
+
+export interface CreateGatehouseOptions {
+  clock?: Clock;
+  /** Who starts it, for the audit of key generation: `system` for the server, the CLI operator otherwise. */
+  actor?: string;
+}
+
+/** Opens the store, the audit log and the signing keys; generates the first signing key if there is none. */
+export async function createGatehouse(
+  config: GatehouseConfig,
+  options: CreateGatehouseOptions = {},
+): Promise<Gatehouse> {
+  const clock = options.clock ?? systemClock;
+  const actor = options.actor ?? 'system';
+  const warnings: string[] = [];
+  const store = await openStore(config.store, config.dataDir);
+  try {
+    let masterKey: Buffer;
+    if (config.masterKey !== undefined) {
+      masterKey = parseMasterKey(config.masterKey);
+    } else {
+      const loaded = loadOrCreateMasterKeyFile(config.dataDir);
+      masterKey = loaded.key;
+      warnings.push(
+        `the master key that encrypts signing keys is kept beside the data in ${config.dataDir}/master.key; ` +
+          'set GATEHOUSE_MASTER_KEY (32 bytes, base64) from a secret manager in production',
+      );
+    }
+    const issuer = (
+      config.server.publicUrl ?? `http://${hostForUrl(config.server.host)}:${config.server.port}`
+    ).replace(/\/+$/, '');
+    let keyring: SigningKeyring | undefined;
+    const audit = createAuditLog({
+      store,
+      clock,
+      signer: {
+        sign: (payload) => {
+          if (!keyring) throw new Error('signing keyring not ready');
+          return keyring.checkpointSigner.sign(payload);
+        },
+      },
+      checkpointEvery: config.audit.checkpointEvery,
+      checkpointIntervalMs: config.audit.checkpointInterval,
+      maxBatch: config.audit.maxBatch,
+    });
+    keyring = createSigningKeyring({
+      store,
+      masterKey,
+      clock,
+      audit,
+      retiredKeyVerifyMs: config.tokens.accessTokenTtl + config.tokens.clockSkew,
+    });
+    await keyring.ensureActiveKey(actor);
+    return {
+      config,
+      clock,
+      store,
+      audit,
+      keyring,
+      issuer,
+      tokenEndpoint: `${issuer}/oauth/token`,
+      warnings,
+      async close() {
+        await audit.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+import type { GatehouseConfig } from '../config/index.js';
+import type { Clock } from '../lib/clock.js';
+import { sweepLifecycle } from '../registry/index.js';
+import { buildApp } from './app.js';
+import { createGatehouse, type Gatehouse } from './create-gatehouse.js';
+
+export interface RunningServer {
+  gatehouse: Gatehouse;
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opens Gatehouse, binds the HTTP server, audits the start, and runs the lifecycle sweep on a timer. */
+export async function startServer(
+  config: GatehouseConfig,
+  options: { clock?: Clock; log?: (line: string) => void } = {},
+): Promise<RunningServer> {
+  const log = options.log ?? (() => {});
+  const gatehouse = await createGatehouse(config, { clock: options.clock, actor: 'system' });
+  let app: FastifyInstance | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  try {
+    for (const warning of gatehouse.warnings) log(`warning: ${warning}`);
+    if (!['127.0.0.1', 'localhost', '::1'].includes(config.server.host)) {
+      log(
+        `warning: listening on ${config.server.host}: the admin API is reachable from the network; put TLS in front`,
+      );
+    }
+    app = await buildApp(gatehouse);
+    await app.listen({ host: config.server.host, port: config.server.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.server.port;
+    const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
+    await gatehouse.audit.record({
+      actor: 'system',
+      action: 'server.started',
+      target: null,
+      details: { url, store: gatehouse.store.kind, pid: process.pid },
+    });
+    const sweep = () =>
+      sweepLifecycle(gatehouse, { orphanGracePeriodMs: config.lifecycle.orphanGracePeriod }).catch(
+        (error: unknown) =>
+          log(`warning: lifecycle sweep failed: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    await sweep();
+    sweepTimer = setInterval(sweep, Math.max(1000, config.lifecycle.sweepInterval));
+    sweepTimer.unref();
+    if ((await gatehouse.store.adminTokens.list()).length === 0) {
+      log(
+        'no admin token exists yet: create one with `gatehouse admin token create --role admin` (same --data-dir)',
+      );
+    }
+    log(`gatehouse listening on ${url} (store: ${gatehouse.store.kind}, data: ${config.dataDir})`);
+    const server = app;
+    return {
+      gatehouse,
+      app: server,
+      url,
+      async close() {
+        clearInterval(sweepTimer);
+        await server.close();
+        await gatehouse.audit
+          .record({ actor: 'system', action: 'server.stopped', target: null, details: {} })
+          .catch(() => {});
+        await gatehouse.close();
+      },
+    };
+  } catch (error) {
+    clearInterval(sweepTimer);
+    await app?.close().catch(() => {});
+    await gatehouse.close().catch(() => {});
+    throw error;
+  }
+}

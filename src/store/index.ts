@@ -1,0 +1,16 @@
+export type { StoreConfig } from './open-store.js';
+export { openStore } from './open-store.js';
+export { openPostgresDatabase, type PostgresOptions } from './postgres/postgres-database.js';
+export type { AdminTokenRepository } from './repositories/admin-tokens.js';
+export type { AgentKeyRepository } from './repositories/agent-keys.js';
+export type { AgentRepository } from './repositories/agents.js';
+export type { AuditRepository } from './repositories/audit.js';
+export type { ManifestRepository } from './repositories/manifests.js';
+export type { SigningKeyRepository } from './repositories/signing-keys.js';
+export type { TeamRepository } from './repositories/teams.js';
+export type { UsedAssertionRepository } from './repositories/used-assertions.js';
+export type { UserRepository } from './repositories/users.js';
+export type { SqlDatabase, SqlDialect, SqlExecutor, SqlValue, TransactionOptions } from './sql.js';
+export { UniqueViolationError } from './sql.js';
+export { openSqliteDatabase, type SqliteOptions } from './sqlite/sqlite-database.js';
+export { createStore, type Repositories, type Store } from './store.js';

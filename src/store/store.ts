@@ -1,0 +1,77 @@
+import { chainAuditEvents } from '../audit/chain.js';
+import type { AuditEntry, AuditEvent } from '../audit/types.js';
+import { type AdminTokenRepository, createAdminTokenRepository } from './repositories/admin-tokens.js';
+import { type AgentKeyRepository, createAgentKeyRepository } from './repositories/agent-keys.js';
+import { type AgentRepository, createAgentRepository } from './repositories/agents.js';
+import { type AuditRepository, createAuditRepository } from './repositories/audit.js';
+import { createManifestRepository, type ManifestRepository } from './repositories/manifests.js';
+import { createSigningKeyRepository, type SigningKeyRepository } from './repositories/signing-keys.js';
+import { createTeamRepository, type TeamRepository } from './repositories/teams.js';
+import {
+  createUsedAssertionRepository,
+  type UsedAssertionRepository,
+} from './repositories/used-assertions.js';
+import { createUserRepository, type UserRepository } from './repositories/users.js';
+import type { SqlDatabase, SqlDialect, SqlExecutor } from './sql.js';
+
+/** Every repository, bound to one executor: the pool, or one transaction. */
+export interface Repositories {
+  teams: TeamRepository;
+  users: UserRepository;
+  agents: AgentRepository;
+  manifests: ManifestRepository;
+  agentKeys: AgentKeyRepository;
+  usedAssertions: UsedAssertionRepository;
+  signingKeys: SigningKeyRepository;
+  adminTokens: AdminTokenRepository;
+  audit: AuditRepository;
+}
+
+/** The storage port the domain talks to. Both adapters (SQLite, PostgreSQL) implement it identically. */
+export interface Store extends Repositories {
+  readonly kind: SqlDialect;
+  /** Runs `fn` atomically; it sees repositories bound to the transaction. */
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  /**
+   * Appends events to the audit chain in one transaction, serialised with every other writer (other processes
+   * and replicas included), and returns them as placed. Resolves only once they are durable.
+   */
+  appendAudit(events: readonly AuditEvent[]): Promise<AuditEntry[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createRepositories(db: SqlExecutor): Repositories {
+  return {
+    teams: createTeamRepository(db),
+    users: createUserRepository(db),
+    agents: createAgentRepository(db),
+    manifests: createManifestRepository(db),
+    agentKeys: createAgentKeyRepository(db),
+    usedAssertions: createUsedAssertionRepository(db),
+    signingKeys: createSigningKeyRepository(db),
+    adminTokens: createAdminTokenRepository(db),
+    audit: createAuditRepository(db),
+  };
+}
+
+/** Wraps a migrated SQL database as a Store. */
+export function createStore(db: SqlDatabase): Store {
+  return {
+    kind: db.dialect,
+    ...createRepositories(db),
+    transaction: (fn) => db.transaction((tx) => fn(createRepositories(tx))),
+    appendAudit: (events) =>
+      db.transaction(
+        async (tx) => {
+          const audit = createAuditRepository(tx);
+          const entries = chainAuditEvents(await audit.head(), events);
+          await audit.insertEntries(entries);
+          return entries;
+        },
+        { lockAuditChain: true },
+      ),
+    ping: () => db.ping(),
+    close: () => db.close(),
+  };
+}
