@@ -61,7 +61,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     const failure = isGatehouseError(error) ? error : toGatehouseError(error);
     const json = argv.includes('--json');
-    const message = failure.expose || !(error instanceof Error) ? failure.message : 'internal error';
+    // The CLI's reader is the operator: configuration and store problems are theirs to see; bugs are not.
+    const message = failure.code === 'internal_error' ? 'internal error' : failure.message;
     if (json) io.stderr(`${JSON.stringify({ error: { code: failure.code, message } })}\n`);
     else io.stderr(`error: ${message} (${failure.code})\n`);
     if (failure.code === 'internal_error' && error instanceof Error && io.env.GATEHOUSE_DEBUG)
