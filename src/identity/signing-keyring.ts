@@ -26,7 +26,10 @@ export interface SigningKeyringOptions {
   audit: AuditRecorder;
   /** Who generated or rotated keys when the caller does not say; defaults to `system`. */
   actor?: string;
-  /** How long tokens signed by a retired key keep verifying; at least the longest token lifetime. */
+  /**
+   * How long tokens signed by a retired key keep verifying. Make it at least the longest token lifetime plus
+   * clock skew plus `cacheTtlMs`: another replica may sign with the old key until its cache expires.
+   */
   retiredKeyVerifyMs: number;
   /** How long the key list read from the store is trusted before it is read again (other replicas rotate). */
   cacheTtlMs?: number;
@@ -59,6 +62,11 @@ export interface SigningKeyring {
   rotate(actor?: string): Promise<{ kid: string; retiredKid: string | null }>;
   /** The keys verifiers should trust now: the active key and retired keys still inside their verify window. */
   publicJwks(): Promise<{ keys: PublishedJwk[] }>;
+  /**
+   * Every key Gatehouse ever signed with, retired or not: audit checkpoints must verify forever, long after a key
+   * has left the token JWKS.
+   */
+  auditJwks(): Promise<{ keys: PublishedJwk[] }>;
   /** Signs a JWT with the active key; the caller supplies every claim. */
   signJwt(payload: JWTPayload, options?: SignJwtOptions): Promise<string>;
   /** Verifies a JWT signed by one of the published keys; only EdDSA is accepted. Fails with `invalid_token`. */
@@ -165,12 +173,18 @@ export function createSigningKeyring(options: SigningKeyringOptions): SigningKey
       const now = clock.now();
       const verifyUntil = now + options.retiredKeyVerifyMs;
       const generated = await generateSigningKey(masterKey, now);
-      const outcome = await store.transaction(async (tx) => {
-        const active = await tx.signingKeys.findActive();
-        if (active && !(await tx.signingKeys.retire(active.kid, now, verifyUntil))) return 'raced' as const;
-        await tx.signingKeys.insert(generated.record);
-        return { retiredKid: active?.kid ?? null };
-      });
+      const outcome = await store
+        .transaction(async (tx) => {
+          const active = await tx.signingKeys.findActive();
+          if (active && !(await tx.signingKeys.retire(active.kid, now, verifyUntil))) return 'raced' as const;
+          await tx.signingKeys.insert(generated.record);
+          return { retiredKid: active?.kid ?? null };
+        })
+        .catch((error: unknown) => {
+          // Another writer activated a key in between (the one-active index refused ours); rolled back, retry.
+          if (error instanceof UniqueViolationError) return 'raced' as const;
+          throw error;
+        });
       if (outcome === 'raced') {
         // A concurrent rotation retired the key between our read and our update; try again on the new state.
         if (attempt >= ROTATE_ATTEMPTS) {
@@ -200,6 +214,10 @@ export function createSigningKeyring(options: SigningKeyringOptions): SigningKey
       .map((entry) => publishedJwk(entry.record));
     return { keys };
   };
+
+  const auditJwks: SigningKeyring['auditJwks'] = async () => ({
+    keys: (await store.signingKeys.list()).map(publishedJwk),
+  });
 
   const signJwt: SigningKeyring['signJwt'] = async (payload, signOptions = {}) => {
     const active = await activeEntry();
@@ -262,7 +280,7 @@ export function createSigningKeyring(options: SigningKeyringOptions): SigningKey
     },
   };
 
-  return { ensureActiveKey, rotate, publicJwks, signJwt, verifyJwt, checkpointSigner };
+  return { ensureActiveKey, rotate, publicJwks, auditJwks, signJwt, verifyJwt, checkpointSigner };
 }
 
 /** Only the public members, so a stored row can never leak private parts into the JWKS. */

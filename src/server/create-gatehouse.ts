@@ -1,11 +1,13 @@
 import { createAuditLog } from '../audit/audit-log.js';
 import type { AuditLog } from '../audit/index.js';
 import type { GatehouseConfig } from '../config/index.js';
-import { loadOrCreateMasterKeyFile, parseMasterKey } from '../identity/master-key.js';
+import { resolveMasterKey } from '../identity/master-key.js';
 import { createSigningKeyring, type SigningKeyring } from '../identity/signing-keyring.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import type { RegistryDeps } from '../registry/index.js';
 import { openStore, type Store } from '../store/index.js';
+
+const KEYRING_CACHE_MS = 10_000;
 
 /** One running Gatehouse: configuration, store, audit log, keys and clock, shared by the server and the CLI. */
 export interface Gatehouse extends RegistryDeps {
@@ -38,12 +40,8 @@ export async function createGatehouse(
   const warnings: string[] = [];
   const store = await openStore(config.store, config.dataDir);
   try {
-    let masterKey: Buffer;
-    if (config.masterKey !== undefined) {
-      masterKey = parseMasterKey(config.masterKey);
-    } else {
-      const loaded = loadOrCreateMasterKeyFile(config.dataDir);
-      masterKey = loaded.key;
+    const masterKey = resolveMasterKey({ configured: config.masterKey, dataDir: config.dataDir });
+    if (masterKey.source !== 'config') {
       warnings.push(
         `the master key that encrypts signing keys is kept beside the data in ${config.dataDir}/master.key; ` +
           'set GATEHOUSE_MASTER_KEY (32 bytes, base64) from a secret manager in production',
@@ -68,10 +66,12 @@ export async function createGatehouse(
     });
     keyring = createSigningKeyring({
       store,
-      masterKey,
+      masterKey: masterKey.key,
       clock,
       audit,
-      retiredKeyVerifyMs: config.tokens.accessTokenTtl + config.tokens.clockSkew,
+      // Another replica may sign with a just-retired key until its keyring cache refreshes (10 s).
+      retiredKeyVerifyMs: config.tokens.accessTokenTtl + config.tokens.clockSkew + KEYRING_CACHE_MS,
+      cacheTtlMs: KEYRING_CACHE_MS,
     });
     await keyring.ensureActiveKey(actor);
     return {

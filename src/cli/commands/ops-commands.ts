@@ -46,11 +46,11 @@ export function registerKeyCommands(program: Command, io: CliIo) {
     .command('jwks')
     .description('print the public JWKS (what /.well-known/jwks.json serves)')
     .option('--out <file>', 'write to a file')
-    .action(async (options: { out?: string }, command: Command) => {
+    .option('--audit', 'every key ever used, retired ones too: for verifying old audit exports')
+    .action(async (options: { out?: string; audit?: boolean }, command: Command) => {
       const ctx = createCommandContext(io, command);
-      const jwks = await ctx.withClient(
-        async (client) => (await ctx.call(client, 'GET', '/.well-known/jwks.json')) as object,
-      );
+      const path = options.audit ? '/admin/v1/audit/jwks' : '/.well-known/jwks.json';
+      const jwks = await ctx.withClient(async (client) => (await ctx.call(client, 'GET', path)) as object);
       const text = `${JSON.stringify(jwks, null, 2)}\n`;
       if (options.out) writeFileSync(resolve(io.cwd, options.out), text);
       else io.stdout(text);

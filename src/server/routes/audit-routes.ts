@@ -36,10 +36,13 @@ export function registerAuditRoutes(app: FastifyInstance, gatehouse: Gatehouse) 
   api.get('/audit/checkpoints', { preHandler: auditor, schema: { tags: ['audit'], security } }, async () => ({
     checkpoints: await gatehouse.store.audit.listCheckpoints(),
   }));
+  api.get('/audit/jwks', { preHandler: auditor, schema: { tags: ['audit'], security } }, async () =>
+    gatehouse.keyring.auditJwks(),
+  );
   api.post('/audit/verify', { preHandler: auditor, schema: { tags: ['audit'], security } }, async () => {
     await gatehouse.audit.flush();
     await gatehouse.audit.checkpointNow();
-    return verifyStoredAudit({ store: gatehouse.store, jwks: await gatehouse.keyring.publicJwks() });
+    return verifyStoredAudit({ store: gatehouse.store, jwks: await gatehouse.keyring.auditJwks() });
   });
   api.get(
     '/audit/export',
