@@ -67,7 +67,8 @@ describe.each(['sqlite', 'postgres'] as const)('audit export on %s', (driver) =>
           actor: index % 2 ? 'agent:agt_1' : 'admin:tok_1',
           action: 'test.recorded',
           target: index % 3 ? `t${index}` : null,
-          details: { index, nested: { list: [index, 'x', null, true] } },
+          // Quotes, backslashes, braces and non-ASCII exercise the PostgreSQL array-literal insert path.
+          details: { index, nested: { list: [index, 'x', null, true] }, note: 'a "q" \\ {b,c} ünï ✓' },
         }),
       ),
     );

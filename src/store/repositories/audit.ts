@@ -38,9 +38,27 @@ const entryFromRow = (row: AuditEntryRow): AuditEntry => ({
   hash: row.hash,
 });
 
-// 8 columns a row; 500 rows stays far below both SQLite's and PostgreSQL's parameter limits.
+// SQLite: 8 columns a row; 500 rows stays far below SQLite's parameter limit. Measured faster than one
+// single-row statement a row through the async executor.
 const INSERT_CHUNK = 500;
 const ENTRY_COLUMNS = 8;
+// PostgreSQL gets the whole batch as eight array parameters: one short statement to parse however large the
+// batch, instead of a statement with eight placeholders a row.
+const INSERT_ENTRIES_UNNEST =
+  'INSERT INTO audit_entries (seq, time, actor, action, target, details, prev_hash, hash) ' +
+  'SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])';
+const UNNEST_CHUNK = 10_000;
+
+/** A PostgreSQL array literal of text values: each element quoted, `"` and `\` escaped, null as NULL. */
+function pgTextArray(values: readonly (string | null)[]): string {
+  let text = '{';
+  for (let index = 0; index < values.length; index += 1) {
+    const value = values[index];
+    if (index > 0) text += ',';
+    text += value === null || value === undefined ? 'NULL' : `"${value.replace(/["\\]/g, '\\$&')}"`;
+  }
+  return `${text}}`;
+}
 
 export function createAuditRepository(db: SqlExecutor): AuditRepository {
   const insertChunk = async (chunk: readonly AuditEntry[]) => {
@@ -67,6 +85,18 @@ export function createAuditRepository(db: SqlExecutor): AuditRepository {
       params,
     );
   };
+  const insertUnnest = async (chunk: readonly AuditEntry[]) => {
+    await db.run(INSERT_ENTRIES_UNNEST, [
+      `{${chunk.map((entry) => entry.seq).join(',')}}`,
+      pgTextArray(chunk.map((entry) => entry.time)),
+      pgTextArray(chunk.map((entry) => entry.actor)),
+      pgTextArray(chunk.map((entry) => entry.action)),
+      pgTextArray(chunk.map((entry) => entry.target)),
+      pgTextArray(chunk.map((entry) => JSON.stringify(entry.details))),
+      pgTextArray(chunk.map((entry) => entry.prevHash)),
+      pgTextArray(chunk.map((entry) => entry.hash)),
+    ]);
+  };
   return {
     async head() {
       const row = await db.get<{ seq: number; hash: string }>(
@@ -75,6 +105,12 @@ export function createAuditRepository(db: SqlExecutor): AuditRepository {
       return row ? { seq: Number(row.seq), hash: row.hash } : EMPTY_CHAIN_HEAD;
     },
     async insertEntries(entries) {
+      if (db.dialect === 'postgres') {
+        for (let start = 0; start < entries.length; start += UNNEST_CHUNK) {
+          await insertUnnest(entries.slice(start, start + UNNEST_CHUNK));
+        }
+        return;
+      }
       for (let start = 0; start < entries.length; start += INSERT_CHUNK) {
         await insertChunk(entries.slice(start, start + INSERT_CHUNK));
       }
