@@ -5,17 +5,15 @@
  * Environment: BENCH_AUDIT_ENTRIES (group-commit entries, default 200000), BENCH_AUDIT_SINGLE (entries for the
  * one-per-transaction run, default 3000), BENCH_AUDIT_WAVE (records issued per wave, default 10000),
  * BENCH_AUDIT_MAX_BATCH (default: the audit log's), BENCH_POSTGRES_URL, BENCH_AUDIT_DRIVERS (`sqlite,postgres`).
- * BENCH_AUDIT_SQLITE_NO_HASH_INDEX=1 is an experiment: it rebuilds the SQLite table without the UNIQUE index on
- * `hash`, whose random keys dirty about one index page per entry and dominate the cost of a commit.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
 import pg from 'pg';
 import { AUDIT_LOG_DEFAULTS, createAuditLog } from '../src/audit/audit-log.js';
+import { toAuditEvent } from '../src/audit/chain.js';
 import { verifyStoredAudit } from '../src/audit/export-file.js';
 import type { AuditEntry, AuditRecord, CheckpointSigner } from '../src/audit/types.js';
 import { canonicalJson } from '../src/lib/canonical-json.js';
@@ -27,7 +25,6 @@ const SINGLE = Number(process.env.BENCH_AUDIT_SINGLE ?? 3_000);
 const WAVE = Number(process.env.BENCH_AUDIT_WAVE ?? 10_000);
 const MAX_BATCH = Number(process.env.BENCH_AUDIT_MAX_BATCH ?? AUDIT_LOG_DEFAULTS.maxBatch);
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const NO_HASH_INDEX = process.env.BENCH_AUDIT_SQLITE_NO_HASH_INDEX === '1';
 const DRIVERS = (process.env.BENCH_AUDIT_DRIVERS ?? 'sqlite,postgres').split(',') as (
   | 'sqlite'
   | 'postgres'
@@ -80,7 +77,6 @@ async function withStore<T>(driver: 'sqlite' | 'postgres', fn: (store: Store) =>
     driver === 'sqlite'
       ? await openStore({ driver: 'sqlite', path: join(dir, 'bench.db') }, dir)
       : await openStore({ driver: 'postgres', url: POSTGRES_URL, schema }, dir);
-  if (driver === 'sqlite' && NO_HASH_INDEX) dropHashIndex(join(dir, 'bench.db'));
   try {
     return await fn(store);
   } finally {
@@ -95,15 +91,6 @@ async function withStore<T>(driver: 'sqlite' | 'postgres', fn: (store: Store) =>
   }
 }
 
-function dropHashIndex(path: string) {
-  const db = new Database(path);
-  db.exec(`DROP TABLE audit_entries;
-    CREATE TABLE audit_entries (
-      seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT,
-      details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);`);
-  db.close();
-}
-
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
 async function oneEntryPerTransaction(store: Store): Promise<number> {
@@ -111,13 +98,13 @@ async function oneEntryPerTransaction(store: Store): Promise<number> {
   for (let index = 0; index < SINGLE; index += 1) {
     const record = sampleRecord(index);
     await store.appendAudit([
-      {
+      toAuditEvent({
         time: new Date().toISOString(),
         actor: record.actor,
         action: record.action,
         target: record.target ?? null,
         details: record.details ?? {},
-      },
+      }),
     ]);
   }
   return SINGLE / seconds(start);
@@ -190,8 +177,7 @@ const fmt = (value: number, digits = 0) =>
   value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 console.log(
   `audit log: ${fmt(ENTRIES)} group-committed entries (waves of ${fmt(WAVE)}, maxBatch ${fmt(MAX_BATCH)}), ` +
-    `${fmt(SINGLE)} single-entry transactions; Node ${process.version}, ${cpus().length} cores` +
-    (NO_HASH_INDEX ? '; EXPERIMENT: sqlite without the UNIQUE index on hash' : ''),
+    `${fmt(SINGLE)} single-entry transactions; Node ${process.version}, ${cpus().length} cores`,
 );
 console.table(
   results.map((result) => ({

@@ -1,4 +1,5 @@
 import { GatehouseError } from '../errors/index.js';
+import { canonicalJson } from '../lib/canonical-json.js';
 import type { Clock } from '../lib/clock.js';
 import type { Store } from '../store/index.js';
 import type {
@@ -47,7 +48,8 @@ interface Pending {
   action: string;
   target: string | null;
   /** JSON text, snapshotted at record time so later mutation by the caller cannot change the entry. */
-  details: string;
+  /** RFC 8785 text of details, taken at record time: what is hashed and stored, immune to later mutation. */
+  detailsJson: string;
   resolve: (entry: AuditEntry) => void;
   reject: (error: unknown) => void;
 }
@@ -96,7 +98,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         actor: pending.actor,
         action: pending.action,
         target: pending.target,
-        details: JSON.parse(pending.details) as Record<string, unknown>,
+        detailsJson: pending.detailsJson,
       }));
       entries = await store.appendAudit(events);
     } catch (cause) {
@@ -168,16 +170,16 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   return {
     record(record: AuditRecord): Promise<AuditEntry> {
       if (closed) return Promise.reject(new GatehouseError('audit_unavailable', 'the audit log is closed'));
-      let details: string | undefined;
+      let detailsJson: string | undefined;
       let cause: unknown;
       try {
-        // The round trip through JSON makes the hashed value equal what the store keeps and reads back, and a
-        // value that cannot be stored fails here, alone, rather than failing its whole batch later.
-        details = JSON.stringify(record.details ?? {});
+        // Canonicalized once, here: the text is what gets hashed and stored (so it equals what the store reads
+        // back), and a value that cannot be stored fails alone rather than failing its whole batch later.
+        detailsJson = canonicalJson(record.details ?? {});
       } catch (error) {
         cause = error;
       }
-      if (details === undefined || details[0] !== '{') {
+      if (detailsJson === undefined || detailsJson[0] !== '{') {
         return Promise.reject(
           new GatehouseError(
             'internal_error',
@@ -196,7 +198,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
           actor: record.actor,
           action: record.action,
           target: record.target ?? null,
-          details,
+          detailsJson,
           resolve,
           reject,
         });

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { canonicalJson } from '../lib/canonical-json.js';
-import { type AuditEntry, type AuditEvent, GENESIS_HASH } from './types.js';
+import { type AuditEntry, type AuditEvent, type ChainedAuditEntry, GENESIS_HASH } from './types.js';
 
 /** The position the next entry chains onto. */
 export interface ChainHead {
@@ -11,94 +11,60 @@ export interface ChainHead {
 export const EMPTY_CHAIN_HEAD: ChainHead = { seq: 0, hash: GENESIS_HASH };
 
 /** SHA-256 (hex) over the RFC 8785 canonical JSON of an entry without its own hash. */
-export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'>): string {
+export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'>, detailsJson?: string): string {
   // crypto.hash: about 2x faster than createHash for inputs this small, and hashing bounds audit throughput.
-  return hash('sha256', canonicalAuditJson(entry), 'hex');
+  return hash('sha256', canonicalAuditJson(entry, detailsJson), 'hex');
 }
 
 /**
- * The canonical JSON that `hashAuditEntry` hashes. Entries hold plain JSON (the log round-trips details through
- * JSON), so the keys, already in RFC 8785 order, are written directly: about 3x faster than the generic
- * serializer. Anything that is not plain JSON falls back to it, so the text is the same either way.
+ * The canonical JSON (RFC 8785) that `hashAuditEntry` hashes. The free-form `details` are canonicalized by the
+ * `canonicalize` library; the seven envelope keys are fixed and written here in RFC 8785 order (UTF-16 code
+ * unit order: action, actor, details, prev_hash, seq, target, time) with JSON.stringify, which is RFC 8785's
+ * string and number serialization. Measured 40% faster than canonicalizing the whole entry, on the audit hot
+ * path; a test pins it to the library's output and to an independent implementation's hash.
  */
-export function canonicalAuditJson(entry: Omit<AuditEntry, 'hash'>): string {
-  const details = plainCanonicalJson(entry.details);
-  if (
-    details === undefined ||
-    typeof entry.action !== 'string' ||
-    typeof entry.actor !== 'string' ||
-    typeof entry.prevHash !== 'string' ||
-    !Number.isSafeInteger(entry.seq) ||
-    (entry.target !== null && typeof entry.target !== 'string') ||
-    typeof entry.time !== 'string'
-  ) {
-    return canonicalJson({
-      seq: entry.seq,
-      time: entry.time,
-      actor: entry.actor,
-      action: entry.action,
-      target: entry.target,
-      details: entry.details,
-      prev_hash: entry.prevHash,
-    });
-  }
-  const target = entry.target === null ? 'null' : JSON.stringify(entry.target);
+export function canonicalAuditJson(
+  entry: Omit<AuditEntry, 'hash'>,
+  detailsJson: string = canonicalJson(entry.details),
+): string {
+  if (!Number.isSafeInteger(entry.seq)) throw new TypeError('audit seq must be a safe integer');
   return (
-    `{"action":${JSON.stringify(entry.action)},"actor":${JSON.stringify(entry.actor)},"details":${details},` +
-    `"prev_hash":${JSON.stringify(entry.prevHash)},"seq":${entry.seq},"target":${target},` +
-    `"time":${JSON.stringify(entry.time)}}`
+    `{"action":${JSON.stringify(entry.action)},"actor":${JSON.stringify(entry.actor)},` +
+    `"details":${detailsJson},"prev_hash":${JSON.stringify(entry.prevHash)},"seq":${entry.seq},` +
+    `"target":${entry.target === null ? 'null' : JSON.stringify(entry.target)},"time":${JSON.stringify(entry.time)}}`
   );
 }
 
-/** RFC 8785 text of a plain JSON value, or undefined for anything else (toJSON, undefined, NaN, bigint...). */
-function plainCanonicalJson(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return JSON.stringify(value);
-    case 'number':
-      // ECMAScript number-to-string is RFC 8785's number form; non-finite numbers have none.
-      return Number.isFinite(value) ? JSON.stringify(value) : undefined;
-    case 'object': {
-      if (value === null) return 'null';
-      if (Array.isArray(value)) {
-        let text = '[';
-        for (let index = 0; index < value.length; index += 1) {
-          const item = plainCanonicalJson(value[index]);
-          if (item === undefined) return undefined;
-          text += index === 0 ? item : `,${item}`;
-        }
-        return `${text}]`;
-      }
-      const prototype = Object.getPrototypeOf(value);
-      if (prototype !== Object.prototype && prototype !== null) return undefined;
-      // Default sort compares UTF-16 code units, as RFC 8785 requires.
-      const keys = Object.keys(value).sort();
-      let text = '{';
-      for (let index = 0; index < keys.length; index += 1) {
-        const key = keys[index] as string;
-        const item = plainCanonicalJson((value as Record<string, unknown>)[key]);
-        if (item === undefined) return undefined;
-        text += `${index === 0 ? '' : ','}${JSON.stringify(key)}:${item}`;
-      }
-      return `${text}}`;
-    }
-    default:
-      return undefined;
-  }
+/** An audit event from plain fields: canonicalizes the details once (throws if they have no JSON form). */
+export function toAuditEvent(
+  fields: Pick<AuditEntry, 'time' | 'actor' | 'action' | 'target' | 'details'>,
+): AuditEvent {
+  const { details, ...rest } = fields;
+  return { ...rest, detailsJson: canonicalJson(details) };
 }
 
 /** Places events after `head`, in order: assigns seq and prev_hash and computes each hash. */
-export function chainAuditEvents(head: ChainHead, events: readonly AuditEvent[]): AuditEntry[] {
-  const entries: AuditEntry[] = [];
+export function chainAuditEvents(head: ChainHead, events: readonly AuditEvent[]): ChainedAuditEntry[] {
+  const entries: ChainedAuditEntry[] = [];
   let seq = head.seq;
   let prevHash = head.hash;
   for (const event of events) {
     seq += 1;
-    const unhashed = { seq, ...event, prevHash };
-    const hash = hashAuditEntry(unhashed);
-    entries.push({ ...unhashed, hash });
-    prevHash = hash;
+    // Built field by field, not by spreading: this loop is the audit log's hot path.
+    const entry: ChainedAuditEntry = {
+      seq,
+      time: event.time,
+      actor: event.actor,
+      action: event.action,
+      target: event.target,
+      details: JSON.parse(event.detailsJson) as Record<string, unknown>,
+      prevHash,
+      hash: '',
+      detailsJson: event.detailsJson,
+    };
+    entry.hash = hashAuditEntry(entry, event.detailsJson);
+    entries.push(entry);
+    prevHash = entry.hash;
   }
   return entries;
 }

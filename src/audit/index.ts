@@ -1,5 +1,5 @@
 export { AUDIT_LOG_DEFAULTS, type AuditLog, type AuditLogOptions, createAuditLog } from './audit-log.js';
-export { type ChainHead, chainAuditEvents, EMPTY_CHAIN_HEAD, hashAuditEntry } from './chain.js';
+export { type ChainHead, chainAuditEvents, EMPTY_CHAIN_HEAD, hashAuditEntry, toAuditEvent } from './chain.js';
 export {
   type AuditExportSummary,
   readAuditExport,

@@ -11,8 +11,16 @@ export interface AuditEntry {
   hash: string;
 }
 
-/** An entry before the chain has placed it. */
-export type AuditEvent = Pick<AuditEntry, 'time' | 'actor' | 'action' | 'target' | 'details'>;
+/**
+ * An entry before the chain has placed it. Its details travel as their RFC 8785 text only, the exact bytes that
+ * are hashed and stored: build one with `toAuditEvent`.
+ */
+export type AuditEvent = Pick<AuditEntry, 'time' | 'actor' | 'action' | 'target'> & { detailsJson: string };
+
+/** A placed entry with the exact details text that was hashed, as the store writes it. */
+export interface ChainedAuditEntry extends AuditEntry {
+  detailsJson: string;
+}
 
 /** A signed statement that the chain up to `seq` ends in `hash`: a compact JWS by a gateway signing key. */
 export interface AuditCheckpoint {

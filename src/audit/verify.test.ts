@@ -1,7 +1,7 @@
 import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../lib/canonical-json.js';
-import { chainAuditEvents, EMPTY_CHAIN_HEAD, hashAuditEntry } from './chain.js';
+import { chainAuditEvents, EMPTY_CHAIN_HEAD, hashAuditEntry, toAuditEvent } from './chain.js';
 import type { AuditCheckpoint, AuditEntry } from './types.js';
 import { verifyAuditTrail } from './verify.js';
 
@@ -24,13 +24,15 @@ async function createKey(kid: string, alg: 'EdDSA' | 'ES256' = 'EdDSA') {
 function makeChain(length: number): AuditEntry[] {
   return chainAuditEvents(
     EMPTY_CHAIN_HEAD,
-    Array.from({ length }, (_, index) => ({
-      time: new Date(Date.UTC(2026, 0, 1, 0, 0, index)).toISOString(),
-      actor: 'system',
-      action: 'test.recorded',
-      target: null,
-      details: { index },
-    })),
+    Array.from({ length }, (_, index) =>
+      toAuditEvent({
+        time: new Date(Date.UTC(2026, 0, 1, 0, 0, index)).toISOString(),
+        actor: 'system',
+        action: 'test.recorded',
+        target: null,
+        details: { index },
+      }),
+    ),
   );
 }
 
@@ -142,7 +144,7 @@ describe('verifyAuditTrail', () => {
     // Every entry rewritten and re-hashed: the links are all consistent, only the signature tells.
     const forged = chainAuditEvents(
       EMPTY_CHAIN_HEAD,
-      entries.map((entry) => ({ ...entry, details: { forged: true } })),
+      entries.map((entry) => toAuditEvent({ ...entry, details: { forged: true } })),
     );
     const report = await verifyAuditTrail({ entries: forged, checkpoints, jwks: { keys: [key.jwk] } });
     expect(report).toMatchObject({ ok: false, firstBadSeq: 8, problem: { code: 'checkpoint_mismatch' } });

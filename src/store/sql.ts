@@ -2,7 +2,9 @@
  * The small SQL port both adapters implement. Repositories are written once against it with `?` placeholders;
  * the PostgreSQL adapter rewrites them to `$n`. Values are strings, numbers, null, or JSON text.
  */
-export type SqlValue = string | number | null;
+export type SqlScalar = string | number | null;
+/** Arrays are for PostgreSQL array parameters (`unnest(?::text[])`); node-postgres encodes them. */
+export type SqlValue = SqlScalar | readonly SqlScalar[];
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -11,6 +13,8 @@ export interface SqlExecutor {
   all<Row>(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
   get<Row>(sql: string, params?: readonly SqlValue[]): Promise<Row | undefined>;
   run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
+  /** Runs one statement once per parameter row: on SQLite a synchronous loop over one prepared statement. */
+  runMany(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<{ changes: number }>;
 }
 
 export interface TransactionOptions {

@@ -1,5 +1,5 @@
 import { chainAuditEvents } from '../audit/chain.js';
-import type { AuditEntry, AuditEvent } from '../audit/types.js';
+import type { AuditEvent, ChainedAuditEntry } from '../audit/types.js';
 import { type AdminTokenRepository, createAdminTokenRepository } from './repositories/admin-tokens.js';
 import { type AgentKeyRepository, createAgentKeyRepository } from './repositories/agent-keys.js';
 import { type AgentRepository, createAgentRepository } from './repositories/agents.js';
@@ -36,7 +36,7 @@ export interface Store extends Repositories {
    * Appends events to the audit chain in one transaction, serialised with every other writer (other processes
    * and replicas included), and returns them as placed. Resolves only once they are durable.
    */
-  appendAudit(events: readonly AuditEvent[]): Promise<AuditEntry[]>;
+  appendAudit(events: readonly AuditEvent[]): Promise<ChainedAuditEntry[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

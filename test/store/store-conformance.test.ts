@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chainAuditEvents, EMPTY_CHAIN_HEAD } from '../../src/audit/chain.js';
+import { chainAuditEvents, EMPTY_CHAIN_HEAD, toAuditEvent } from '../../src/audit/chain.js';
 import type { Agent, User } from '../../src/registry/index.js';
 import { openPostgresDatabase, type Store, UniqueViolationError } from '../../src/store/index.js';
 import { openTestStore, STORE_DRIVERS, TEST_POSTGRES_URL, type TestStore } from '../support/stores.js';
@@ -215,19 +215,20 @@ describe.each(STORE_DRIVERS)('store conformance on %s', (driver) => {
   });
 
   it('appends concurrent audit batches as one gap-free chain', async () => {
-    const event = (n: number) => ({
-      time: new Date(NOW + n).toISOString(),
-      actor: 'system',
-      action: 'test.event',
-      target: null,
-      details: { n, text: 'ünïcode \u2028 and "quotes"' },
-    });
+    const event = (n: number) =>
+      toAuditEvent({
+        time: new Date(NOW + n).toISOString(),
+        actor: 'system',
+        action: 'test.event',
+        target: null,
+        details: { n, text: 'ünïcode \u2028 and "quotes"' },
+      });
     await Promise.all(
       Array.from({ length: 20 }, (_, i) => store.appendAudit([event(i * 2), event(i * 2 + 1)])),
     );
     const entries = await store.audit.list(0, 1000);
     expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-    const rechained = chainAuditEvents(EMPTY_CHAIN_HEAD, entries);
+    const rechained = chainAuditEvents(EMPTY_CHAIN_HEAD, entries.map(toAuditEvent));
     expect(rechained.map((e) => e.hash)).toEqual(entries.map((e) => e.hash));
     expect(await store.audit.head()).toEqual({ seq: 40, hash: entries.at(-1)?.hash });
     expect(await store.audit.count()).toBe(40);

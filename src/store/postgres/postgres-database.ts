@@ -49,6 +49,11 @@ export function openPostgresDatabase(options: PostgresOptions): SqlDatabase {
     run: async (sql: string, params: readonly SqlValue[] = []) => ({
       changes: (await query(client, sql, params)).rowCount ?? 0,
     }),
+    runMany: async (sql: string, rows: readonly (readonly SqlValue[])[]) => {
+      let changes = 0;
+      for (const params of rows) changes += (await query(client, sql, params)).rowCount ?? 0;
+      return { changes };
+    },
   });
 
   const withClient = async <T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {

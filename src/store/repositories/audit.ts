@@ -1,12 +1,12 @@
 import { type ChainHead, EMPTY_CHAIN_HEAD } from '../../audit/chain.js';
-import type { AuditCheckpoint, AuditEntry } from '../../audit/types.js';
+import type { AuditCheckpoint, AuditEntry, ChainedAuditEntry } from '../../audit/types.js';
 import type { SqlExecutor, SqlValue } from '../sql.js';
 import { readJson } from './json-column.js';
 
 export interface AuditRepository {
   head(): Promise<ChainHead>;
   /** Inserts already-chained entries; call inside a transaction that holds the audit-chain lock. */
-  insertEntries(entries: readonly AuditEntry[]): Promise<void>;
+  insertEntries(entries: readonly ChainedAuditEntry[]): Promise<void>;
   /** Entries with seq > afterSeq, in seq order. */
   list(afterSeq: number, limit: number): Promise<AuditEntry[]>;
   count(): Promise<number>;
@@ -38,63 +38,26 @@ const entryFromRow = (row: AuditEntryRow): AuditEntry => ({
   hash: row.hash,
 });
 
-// SQLite: 8 columns a row; 500 rows stays far below SQLite's parameter limit. Measured faster than one
-// single-row statement a row through the async executor.
-const INSERT_CHUNK = 500;
-const ENTRY_COLUMNS = 8;
-// PostgreSQL gets the whole batch as eight array parameters: one short statement to parse however large the
-// batch, instead of a statement with eight placeholders a row.
+const INSERT_ENTRY =
+  'INSERT INTO audit_entries (seq, time, actor, action, target, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+// PostgreSQL gets a batch as eight array parameters: one short statement and one round trip, however large the
+// batch, instead of a statement per row.
 const INSERT_ENTRIES_UNNEST =
   'INSERT INTO audit_entries (seq, time, actor, action, target, details, prev_hash, hash) ' +
   'SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])';
 const UNNEST_CHUNK = 10_000;
 
-/** A PostgreSQL array literal of text values: each element quoted, `"` and `\` escaped, null as NULL. */
-function pgTextArray(values: readonly (string | null)[]): string {
-  let text = '{';
-  for (let index = 0; index < values.length; index += 1) {
-    const value = values[index];
-    if (index > 0) text += ',';
-    text += value === null || value === undefined ? 'NULL' : `"${value.replace(/["\\]/g, '\\$&')}"`;
-  }
-  return `${text}}`;
-}
-
 export function createAuditRepository(db: SqlExecutor): AuditRepository {
-  const insertChunk = async (chunk: readonly AuditEntry[]) => {
-    const placeholders = `(${new Array(ENTRY_COLUMNS).fill('?').join(', ')})`;
-    const params: SqlValue[] = [];
-    for (const entry of chunk) {
-      params.push(
-        entry.seq,
-        entry.time,
-        entry.actor,
-        entry.action,
-        entry.target,
-        JSON.stringify(entry.details),
-        entry.prevHash,
-        entry.hash,
-      );
-    }
-    await db.run(
-      `INSERT INTO audit_entries (seq, time, actor, action, target, details, prev_hash, hash) VALUES ${new Array(
-        chunk.length,
-      )
-        .fill(placeholders)
-        .join(', ')}`,
-      params,
-    );
-  };
-  const insertUnnest = async (chunk: readonly AuditEntry[]) => {
+  const insertUnnest = async (chunk: readonly ChainedAuditEntry[]) => {
     await db.run(INSERT_ENTRIES_UNNEST, [
-      `{${chunk.map((entry) => entry.seq).join(',')}}`,
-      pgTextArray(chunk.map((entry) => entry.time)),
-      pgTextArray(chunk.map((entry) => entry.actor)),
-      pgTextArray(chunk.map((entry) => entry.action)),
-      pgTextArray(chunk.map((entry) => entry.target)),
-      pgTextArray(chunk.map((entry) => JSON.stringify(entry.details))),
-      pgTextArray(chunk.map((entry) => entry.prevHash)),
-      pgTextArray(chunk.map((entry) => entry.hash)),
+      chunk.map((entry) => entry.seq),
+      chunk.map((entry) => entry.time),
+      chunk.map((entry) => entry.actor),
+      chunk.map((entry) => entry.action),
+      chunk.map((entry) => entry.target),
+      chunk.map((entry) => entry.detailsJson),
+      chunk.map((entry) => entry.prevHash),
+      chunk.map((entry) => entry.hash),
     ]);
   };
   return {
@@ -111,9 +74,20 @@ export function createAuditRepository(db: SqlExecutor): AuditRepository {
         }
         return;
       }
-      for (let start = 0; start < entries.length; start += INSERT_CHUNK) {
-        await insertChunk(entries.slice(start, start + INSERT_CHUNK));
-      }
+      // SQLite: one prepared single-row statement in a synchronous loop (measured ~2x a 500-row VALUES list).
+      await db.runMany(
+        INSERT_ENTRY,
+        entries.map((entry) => [
+          entry.seq,
+          entry.time,
+          entry.actor,
+          entry.action,
+          entry.target,
+          entry.detailsJson,
+          entry.prevHash,
+          entry.hash,
+        ]),
+      );
     },
     async list(afterSeq, limit) {
       const rows = await db.all<AuditEntryRow>(

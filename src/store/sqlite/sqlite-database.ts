@@ -51,6 +51,13 @@ export function openSqliteDatabase(options: SqliteOptions): SqlDatabase {
       translate(() => prepare(sql).get(...params) as Row | undefined),
     run: async (sql: string, params: readonly SqlValue[] = []) =>
       translate(() => ({ changes: prepare(sql).run(...params).changes })),
+    runMany: async (sql: string, rows: readonly (readonly SqlValue[])[]) =>
+      translate(() => {
+        const statement = prepare(sql);
+        let changes = 0;
+        for (const params of rows) changes += statement.run(...params).changes;
+        return { changes };
+      }),
   };
 
   let transactionLock: Promise<void> | null = null;
@@ -70,6 +77,10 @@ export function openSqliteDatabase(options: SqliteOptions): SqlDatabase {
       // Checked and run in one synchronous step, so no statement lands inside another caller's transaction.
       while (transactionLock) await transactionLock;
       return direct.run(sql, params);
+    },
+    runMany: async (sql, rows) => {
+      while (transactionLock) await transactionLock;
+      return direct.runMany(sql, rows);
     },
     async transaction(fn) {
       while (transactionLock) await transactionLock;
