@@ -62,7 +62,7 @@ export const GatehouseConfigSchema = z.strictObject({
     .strictObject({
       checkpointEvery: z.number().int().min(1).default(1000),
       checkpointInterval: DurationSchema.default(60_000),
-      maxBatch: z.number().int().min(1).max(50_000).default(5000),
+      maxBatch: z.number().int().min(1).max(50_000).default(1000),
     })
     .prefault({}),
   lifecycle: z

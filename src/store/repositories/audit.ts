@@ -1,6 +1,6 @@
 import { type ChainHead, EMPTY_CHAIN_HEAD } from '../../audit/chain.js';
 import type { AuditCheckpoint, AuditEntry, ChainedAuditEntry } from '../../audit/types.js';
-import type { SqlExecutor, SqlValue } from '../sql.js';
+import type { SqlExecutor } from '../sql.js';
 import { readJson } from './json-column.js';
 
 export interface AuditRepository {
