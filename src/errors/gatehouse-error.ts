@@ -10,7 +10,6 @@ export const ERROR_CODES = {
   body_too_large: { status: 413, exit: 2, title: 'Request body too large' },
   unsupported_media_type: { status: 415, exit: 2, title: 'Unsupported media type' },
   route_not_found: { status: 404, exit: 3, title: 'Route not found' },
-  method_not_allowed: { status: 405, exit: 2, title: 'Method not allowed' },
   // admin authentication and authorization
   unauthorized: { status: 401, exit: 5, title: 'Authentication required' },
   forbidden: { status: 403, exit: 5, title: 'Forbidden' },
@@ -31,7 +30,6 @@ export const ERROR_CODES = {
   manifest_missing: { status: 409, exit: 4, title: 'Agent has no manifest' },
   reviewer_required: { status: 400, exit: 2, title: 'Reviewer required' },
   reviewer_is_sponsor: { status: 403, exit: 5, title: 'Reviewer may not be the sponsor' },
-  invalid_manifest: { status: 400, exit: 2, title: 'Invalid manifest' },
   invalid_public_key: { status: 400, exit: 2, title: 'Invalid public key' },
   // OAuth and tokens
   unsupported_grant_type: { status: 400, exit: 2, title: 'Unsupported grant type' },
