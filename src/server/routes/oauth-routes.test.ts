@@ -245,6 +245,7 @@ describe('POST /oauth/token: the happy path', () => {
     expect(more).toHaveLength(0);
     expect(issued).toMatchObject({
       actor: `agent:${alice.agent.id}`,
+      target: alice.agent.id,
       details: { jti: payload.jti, exp: payload.exp },
     });
     expect(JSON.stringify(audit.records)).not.toContain(body.access_token);

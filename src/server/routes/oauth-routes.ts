@@ -57,7 +57,7 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthRouteDeps):
             await deps.audit.record({
               actor: 'anonymous',
               action: 'client_assertion.rejected',
-              target: claimedAgentId ? `agent:${claimedAgentId}` : null,
+              target: claimedAgentId ?? null,
               details: {
                 code: problem.code,
                 claimedAgentId: claimedAgentId ?? null,
@@ -94,7 +94,7 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthRouteDeps):
         await deps.audit.record({
           actor: `agent:${agent.id}`,
           action: 'token.issued',
-          target: `agent:${agent.id}`,
+          target: agent.id,
           details: { jti: issued.jti, exp: issued.exp, grantType: CLIENT_CREDENTIALS },
         });
         return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send({
