@@ -29,50 +29,59 @@ const StoreSchema = z.discriminatedUnion('driver', [
  * The whole configuration of a Gatehouse process: the one documented source of truth (see docs/configuration.md).
  * Unknown fields are errors, so a typo never silently falls back to a default.
  */
-export const GatehouseConfigSchema = z.strictObject({
-  dataDir: z.string().min(1),
-  server: z
-    .strictObject({
-      host: z.string().min(1).default('127.0.0.1'),
-      port: z.number().int().min(0).max(65535).default(7400),
-      /** The URL clients reach this server at; the token issuer and assertion audience derive from it. */
-      publicUrl: z.url().optional(),
-      bodyLimitBytes: z
-        .number()
-        .int()
-        .min(1024)
-        .max(16 * 1024 * 1024)
-        .default(64 * 1024),
-    })
-    .prefault({}),
-  store: StoreSchema.default({ driver: 'sqlite' }),
-  /** 32 bytes, base64 or base64url: encrypts signing keys at rest. Prefer GATEHOUSE_MASTER_KEY. */
-  masterKey: z.string().min(1).optional(),
-  tokens: z
-    .strictObject({
-      accessTokenTtl: DurationSchema.default(5 * 60_000),
-      audience: z.string().min(1).default('gatehouse'),
-      /** Longest lifetime (exp - iat) accepted on a client assertion. */
-      clientAssertionMaxAge: DurationSchema.default(5 * 60_000),
-      /** Tolerated clock difference with agents. */
-      clockSkew: DurationSchema.default(30_000),
-    })
-    .prefault({}),
-  audit: z
-    .strictObject({
-      checkpointEvery: z.number().int().min(1).default(1000),
-      checkpointInterval: DurationSchema.default(60_000),
-      maxBatch: z.number().int().min(1).max(50_000).default(1000),
-    })
-    .prefault({}),
-  lifecycle: z
-    .strictObject({
-      /** How long an orphaned agent (its team has no active member) keeps running before it is suspended. */
-      orphanGracePeriod: DurationSchema.default(7 * 24 * 3600_000),
-      sweepInterval: DurationSchema.default(60_000),
-    })
-    .prefault({}),
-});
+export const GatehouseConfigSchema = z
+  .strictObject({
+    dataDir: z.string().min(1),
+    server: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(7400),
+        /** The URL clients reach this server at; the token issuer and assertion audience derive from it. */
+        publicUrl: z.url().optional(),
+        /** Request and error logs (JSON lines on stdout); `silent` turns them off. */
+        logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        bodyLimitBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024)
+          .default(64 * 1024),
+      })
+      .prefault({}),
+    store: StoreSchema.default({ driver: 'sqlite' }),
+    /** 32 bytes, base64 or base64url: encrypts signing keys at rest. Prefer GATEHOUSE_MASTER_KEY. */
+    masterKey: z.string().min(1).optional(),
+    tokens: z
+      .strictObject({
+        accessTokenTtl: DurationSchema.default(5 * 60_000),
+        audience: z.string().min(1).default('gatehouse'),
+        /** Longest lifetime (exp - iat) accepted on a client assertion. */
+        clientAssertionMaxAge: DurationSchema.default(5 * 60_000),
+        /** Tolerated clock difference with agents. */
+        clockSkew: DurationSchema.default(30_000),
+      })
+      .prefault({}),
+    audit: z
+      .strictObject({
+        checkpointEvery: z.number().int().min(1).default(1000),
+        checkpointInterval: DurationSchema.default(60_000),
+        maxBatch: z.number().int().min(1).max(50_000).default(1000),
+      })
+      .prefault({}),
+    lifecycle: z
+      .strictObject({
+        /** How long an orphaned agent (its team has no active member) keeps running before it is suspended. */
+        orphanGracePeriod: DurationSchema.default(7 * 24 * 3600_000),
+        sweepInterval: DurationSchema.default(60_000),
+      })
+      .prefault({}),
+  })
+  .refine((config) => config.store.driver !== 'postgres' || config.masterKey !== undefined, {
+    path: ['masterKey'],
+    message:
+      'a PostgreSQL store needs a master key (GATEHOUSE_MASTER_KEY) shared by every replica: a key generated per ' +
+      'machine could not open the signing keys the others stored',
+  });
 
 export type GatehouseConfig = z.output<typeof GatehouseConfigSchema>;
 export type GatehouseConfigInput = z.input<typeof GatehouseConfigSchema>;

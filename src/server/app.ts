@@ -27,7 +27,8 @@ export interface BuildAppOptions {
    * operator, who owns the data directory anyway. Never set this for a listening server.
    */
   localOperator?: AdminPrincipal;
-  logger?: boolean;
+  /** Pino log level for request and error logs; off unless given (the CLI's direct mode never logs). */
+  logLevel?: string;
 }
 
 export type GatehouseApp = FastifyInstance;
@@ -38,7 +39,8 @@ export async function buildApp(
   options: BuildAppOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger:
+      options.logLevel === undefined || options.logLevel === 'silent' ? false : { level: options.logLevel },
     bodyLimit: gatehouse.config.server.bodyLimitBytes,
     // Unknown fields are rejected by the strict zod schemas; nothing is silently dropped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },

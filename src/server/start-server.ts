@@ -28,7 +28,7 @@ export async function startServer(
         `warning: listening on ${config.server.host}: the admin API is reachable from the network; put TLS in front`,
       );
     }
-    app = await buildApp(gatehouse);
+    app = await buildApp(gatehouse, { logLevel: config.server.logLevel });
     await app.listen({ host: config.server.host, port: config.server.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.server.port;

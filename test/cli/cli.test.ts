@@ -144,7 +144,7 @@ describe('gatehouse CLI against a running server', () => {
       parseConfig({
         dataDir: join(dir, 'data'),
         masterKey: MASTER_KEY,
-        server: { port, publicUrl: `http://127.0.0.1:${port}` },
+        server: { port, publicUrl: `http://127.0.0.1:${port}`, logLevel: 'silent' },
       }),
     );
   });

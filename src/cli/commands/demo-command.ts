@@ -32,7 +32,10 @@ async function runDemo(io: CliIo, keep: boolean) {
   const step = (title: string) => say(`\n== ${title}`);
   const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-demo-'));
   const port = await findFreePort();
-  const config = parseConfig({ dataDir, server: { port, publicUrl: `http://127.0.0.1:${port}` } });
+  const config = parseConfig({
+    dataDir,
+    server: { port, publicUrl: `http://127.0.0.1:${port}`, logLevel: 'silent' },
+  });
   const server = await startServer(config);
   try {
     const base = server.url;
