@@ -1,14 +1,30 @@
 import type { SqlDialect } from './sql.js';
 
+/** The column types that differ between the dialects; everything else in the DDL is shared. */
+export interface ColumnTypes {
+  /** Epoch-millisecond times and sequence numbers. On SQLite `INTEGER PRIMARY KEY` is the rowid, as wanted. */
+  int64: string;
+  /** JSON documents: TEXT on SQLite, JSONB on PostgreSQL (queryable later). */
+  json: string;
+  /** Booleans, stored as 0/1 on both so repositories read them the same way. */
+  flag: string;
+}
+
+export const COLUMN_TYPES: Record<SqlDialect, ColumnTypes> = {
+  sqlite: { int64: 'INTEGER', json: 'TEXT', flag: 'INTEGER' },
+  postgres: { int64: 'BIGINT', json: 'JSONB', flag: 'SMALLINT' },
+};
+
 export interface Migration {
   version: number;
   name: string;
-  sql: Record<SqlDialect, string>;
+  /** The DDL, written once for both dialects. */
+  sql(t: ColumnTypes): string;
 }
 
 /**
  * Versioned schema changes, applied in order and recorded in `schema_migrations`. Never edit a released
- * migration: add a new one. Times are epoch milliseconds (BIGINT), except audit times, which are hashed as text.
+ * migration: add a new one. Audit times are ISO text (they are hashed as text); other times are epoch ms.
  * audit_entries has no index on `hash`: the chain is addressed by seq, a duplicate hash would need a SHA-256
  * collision, and a random-keyed index costs SQLite half its append throughput (BENCHMARKS.md).
  */
@@ -16,99 +32,56 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'registry, identity and audit',
-    sql: {
-      sqlite: `
+    sql: (t) => `
         CREATE TABLE teams (
           id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT,
-          created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+          created_at ${t.int64} NOT NULL, updated_at ${t.int64} NOT NULL);
         CREATE TABLE users (
-          id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, display_name TEXT, active INTEGER NOT NULL,
-          created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, deactivated_at INTEGER);
+          id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, display_name TEXT, active ${t.flag} NOT NULL,
+          created_at ${t.int64} NOT NULL, updated_at ${t.int64} NOT NULL, deactivated_at ${t.int64});
         CREATE TABLE team_members (
           team_id TEXT NOT NULL REFERENCES teams(id), user_id TEXT NOT NULL REFERENCES users(id),
-          added_at INTEGER NOT NULL, PRIMARY KEY (team_id, user_id));
+          added_at ${t.int64} NOT NULL, PRIMARY KEY (team_id, user_id));
         CREATE INDEX team_members_user ON team_members(user_id);
         CREATE TABLE agents (
           id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT,
           team_id TEXT NOT NULL REFERENCES teams(id), sponsor_id TEXT NOT NULL REFERENCES users(id),
-          labels TEXT NOT NULL, review_status TEXT NOT NULL, reviewed_version INTEGER, reviewed_by TEXT,
-          reviewed_at INTEGER, review_note TEXT, state TEXT NOT NULL, state_reason TEXT,
-          needs_sponsor INTEGER NOT NULL, orphaned_at INTEGER, manifest_version INTEGER,
-          created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+          labels ${t.json} NOT NULL, review_status TEXT NOT NULL, reviewed_version INTEGER, reviewed_by TEXT,
+          reviewed_at ${t.int64}, review_note TEXT, state TEXT NOT NULL, state_reason TEXT,
+          needs_sponsor ${t.flag} NOT NULL, orphaned_at ${t.int64}, manifest_version INTEGER,
+          created_at ${t.int64} NOT NULL, updated_at ${t.int64} NOT NULL);
         CREATE INDEX agents_team ON agents(team_id);
         CREATE INDEX agents_sponsor ON agents(sponsor_id);
         CREATE TABLE agent_manifests (
-          agent_id TEXT NOT NULL REFERENCES agents(id), version INTEGER NOT NULL, manifest TEXT NOT NULL,
-          digest TEXT NOT NULL, created_at INTEGER NOT NULL, created_by TEXT NOT NULL,
+          agent_id TEXT NOT NULL REFERENCES agents(id), version INTEGER NOT NULL, manifest ${t.json} NOT NULL,
+          digest TEXT NOT NULL, created_at ${t.int64} NOT NULL, created_by TEXT NOT NULL,
           PRIMARY KEY (agent_id, version));
         CREATE TABLE agent_keys (
           kid TEXT PRIMARY KEY, agent_id TEXT NOT NULL REFERENCES agents(id), alg TEXT NOT NULL,
-          public_jwk TEXT NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER);
+          public_jwk ${t.json} NOT NULL, created_at ${t.int64} NOT NULL, revoked_at ${t.int64});
         CREATE INDEX agent_keys_agent ON agent_keys(agent_id);
         CREATE TABLE used_assertions (
-          agent_id TEXT NOT NULL, jti TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (agent_id, jti));
+          agent_id TEXT NOT NULL, jti TEXT NOT NULL, expires_at ${t.int64} NOT NULL, PRIMARY KEY (agent_id, jti));
         CREATE INDEX used_assertions_expiry ON used_assertions(expires_at);
         CREATE TABLE signing_keys (
-          kid TEXT PRIMARY KEY, alg TEXT NOT NULL, public_jwk TEXT NOT NULL, private_jwk_encrypted TEXT NOT NULL,
-          status TEXT NOT NULL, created_at INTEGER NOT NULL, retired_at INTEGER, verify_until INTEGER);
+          kid TEXT PRIMARY KEY, alg TEXT NOT NULL, public_jwk ${t.json} NOT NULL, private_jwk_encrypted TEXT NOT NULL,
+          status TEXT NOT NULL, created_at ${t.int64} NOT NULL, retired_at ${t.int64}, verify_until ${t.int64});
         CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys(status) WHERE status = 'active';
         CREATE TABLE admin_tokens (
           id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, user_id TEXT REFERENCES users(id),
-          token_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, created_by TEXT NOT NULL,
-          revoked_at INTEGER, last_used_at INTEGER);
+          token_hash TEXT NOT NULL UNIQUE, created_at ${t.int64} NOT NULL, created_by TEXT NOT NULL,
+          revoked_at ${t.int64}, last_used_at ${t.int64});
         CREATE TABLE audit_entries (
-          seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT,
+          seq ${t.int64} PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT,
           details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
         CREATE TABLE audit_checkpoints (
-          seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, time TEXT NOT NULL, kid TEXT NOT NULL,
+          seq ${t.int64} PRIMARY KEY, hash TEXT NOT NULL, time TEXT NOT NULL, kid TEXT NOT NULL,
           signature TEXT NOT NULL);
-      `,
-      postgres: `
-        CREATE TABLE teams (
-          id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT,
-          created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
-        CREATE TABLE users (
-          id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, display_name TEXT, active SMALLINT NOT NULL,
-          created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, deactivated_at BIGINT);
-        CREATE TABLE team_members (
-          team_id TEXT NOT NULL REFERENCES teams(id), user_id TEXT NOT NULL REFERENCES users(id),
-          added_at BIGINT NOT NULL, PRIMARY KEY (team_id, user_id));
-        CREATE INDEX team_members_user ON team_members(user_id);
-        CREATE TABLE agents (
-          id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT,
-          team_id TEXT NOT NULL REFERENCES teams(id), sponsor_id TEXT NOT NULL REFERENCES users(id),
-          labels JSONB NOT NULL, review_status TEXT NOT NULL, reviewed_version INTEGER, reviewed_by TEXT,
-          reviewed_at BIGINT, review_note TEXT, state TEXT NOT NULL, state_reason TEXT,
-          needs_sponsor SMALLINT NOT NULL, orphaned_at BIGINT, manifest_version INTEGER,
-          created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
-        CREATE INDEX agents_team ON agents(team_id);
-        CREATE INDEX agents_sponsor ON agents(sponsor_id);
-        CREATE TABLE agent_manifests (
-          agent_id TEXT NOT NULL REFERENCES agents(id), version INTEGER NOT NULL, manifest JSONB NOT NULL,
-          digest TEXT NOT NULL, created_at BIGINT NOT NULL, created_by TEXT NOT NULL,
-          PRIMARY KEY (agent_id, version));
-        CREATE TABLE agent_keys (
-          kid TEXT PRIMARY KEY, agent_id TEXT NOT NULL REFERENCES agents(id), alg TEXT NOT NULL,
-          public_jwk JSONB NOT NULL, created_at BIGINT NOT NULL, revoked_at BIGINT);
-        CREATE INDEX agent_keys_agent ON agent_keys(agent_id);
-        CREATE TABLE used_assertions (
-          agent_id TEXT NOT NULL, jti TEXT NOT NULL, expires_at BIGINT NOT NULL, PRIMARY KEY (agent_id, jti));
-        CREATE INDEX used_assertions_expiry ON used_assertions(expires_at);
-        CREATE TABLE signing_keys (
-          kid TEXT PRIMARY KEY, alg TEXT NOT NULL, public_jwk JSONB NOT NULL, private_jwk_encrypted TEXT NOT NULL,
-          status TEXT NOT NULL, created_at BIGINT NOT NULL, retired_at BIGINT, verify_until BIGINT);
-        CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys(status) WHERE status = 'active';
-        CREATE TABLE admin_tokens (
-          id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, user_id TEXT REFERENCES users(id),
-          token_hash TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL, created_by TEXT NOT NULL,
-          revoked_at BIGINT, last_used_at BIGINT);
-        CREATE TABLE audit_entries (
-          seq BIGINT PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT,
-          details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
-        CREATE TABLE audit_checkpoints (
-          seq BIGINT PRIMARY KEY, hash TEXT NOT NULL, time TEXT NOT NULL, kid TEXT NOT NULL,
-          signature TEXT NOT NULL);
-      `,
-    },
+    `,
   },
 ];
+
+/** The DDL of a migration in one dialect. */
+export function migrationSql(migration: Migration, dialect: SqlDialect): string {
+  return migration.sql(COLUMN_TYPES[dialect]);
+}

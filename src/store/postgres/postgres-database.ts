@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { GatehouseError } from '../../errors/index.js';
-import { MIGRATIONS } from '../migrations.js';
+import { MIGRATIONS, migrationSql } from '../migrations.js';
 import { type SqlDatabase, type SqlExecutor, type SqlValue, UniqueViolationError } from '../sql.js';
 
 export interface PostgresOptions {
@@ -109,7 +109,7 @@ export function openPostgresDatabase(options: PostgresOptions): SqlDatabase {
           );
           for (const migration of MIGRATIONS) {
             if (applied.has(migration.version)) continue;
-            await client.query(migration.sql.postgres);
+            await client.query(migrationSql(migration, 'postgres'));
             await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
               migration.version,
               migration.name,

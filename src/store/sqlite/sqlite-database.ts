@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { GatehouseError } from '../../errors/index.js';
-import { MIGRATIONS } from '../migrations.js';
+import { MIGRATIONS, migrationSql } from '../migrations.js';
 import { type SqlDatabase, type SqlExecutor, type SqlValue, UniqueViolationError } from '../sql.js';
 
 export interface SqliteOptions {
@@ -115,7 +115,7 @@ export function openSqliteDatabase(options: SqliteOptions): SqlDatabase {
         );
         for (const migration of MIGRATIONS) {
           if (applied.has(migration.version)) continue;
-          db.exec(migration.sql.sqlite);
+          db.exec(migrationSql(migration, 'sqlite'));
           await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
             migration.version,
             migration.name,
