@@ -7,6 +7,7 @@ import type { AdminPrincipal } from './admin-principal.js';
 import type { AdminRole, AdminToken } from './types.js';
 
 const SECRET_PREFIX = 'gha_';
+const LAST_USED_GRANULARITY_MS = 60_000;
 
 export interface AdminTokenDeps {
   store: Store;
@@ -69,6 +70,11 @@ export async function authenticateAdminToken(deps: AdminTokenDeps, secret: strin
     const user = await deps.store.users.findById(token.userId);
     // A deactivated person's tokens stop working with them.
     if (!user?.active) throw rejected;
+  }
+  const now = deps.clock.now();
+  // Recorded at minute granularity: enough to spot unused tokens, without a write on every request.
+  if (token.lastUsedAt === null || now - token.lastUsedAt >= LAST_USED_GRANULARITY_MS) {
+    await deps.store.adminTokens.touch(token.id, now);
   }
   return { actor: `admin:${token.id}`, role: token.role, userId: token.userId };
 }

@@ -6,6 +6,7 @@ import type { AuditVerifyReport } from '../../audit/index.js';
 import { readAuditExport, verifyAuditTrail } from '../../audit/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import { ADMIN_ROLES } from '../../identity/types.js';
+import { ensureOk } from '../admin-client.js';
 import { createCommandContext } from '../context.js';
 import { type CliIo, renderRecord, renderTable } from '../output.js';
 
@@ -125,11 +126,9 @@ export function registerAuditCommands(program: Command, io: CliIo) {
     .requiredOption('--out <file>', 'output file')
     .action(async (options: { out: string }, command: Command) => {
       const ctx = createCommandContext(io, command);
-      const text = await ctx.withClient(async (client) => {
-        const response = await client.request('GET', '/admin/v1/audit/export');
-        if (response.status >= 400) await ctx.call(client, 'GET', '/admin/v1/audit/export');
-        return response.text;
-      });
+      const text = await ctx.withClient(
+        async (client) => ensureOk(await client.request('GET', '/admin/v1/audit/export')).text,
+      );
       writeFileSync(resolve(io.cwd, options.out), text);
       const lines = text.split('\n').filter(Boolean);
       const entries = lines.filter((line) => line.includes('"type":"entry"')).length;
