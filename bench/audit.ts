@@ -10,15 +10,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
-import pg from 'pg';
 import { AUDIT_LOG_DEFAULTS, createAuditLog } from '../src/audit/audit-log.js';
 import { toAuditEvent } from '../src/audit/chain.js';
 import { verifyStoredAudit } from '../src/audit/export-file.js';
 import type { AuditEntry, AuditRecord, CheckpointSigner } from '../src/audit/types.js';
-import { canonicalJson } from '../src/lib/canonical-json.js';
 import { systemClock } from '../src/lib/clock.js';
 import { openStore, type Store } from '../src/store/index.js';
+import { createTestSigner } from '../test/support/checkpoint-signer.js';
+import { dropSchema } from '../test/support/stores.js';
 
 const ENTRIES = Number(process.env.BENCH_AUDIT_ENTRIES ?? 200_000);
 const SINGLE = Number(process.env.BENCH_AUDIT_SINGLE ?? 3_000);
@@ -54,22 +53,6 @@ const sampleRecord = (index: number): AuditRecord => ({
   },
 });
 
-async function createBenchSigner(): Promise<{ signer: CheckpointSigner; jwks: { keys: JWK[] } }> {
-  const kid = 'bench';
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-  return {
-    jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'EdDSA' }] },
-    signer: {
-      async sign(payload) {
-        const signature = await new CompactSign(new TextEncoder().encode(canonicalJson(payload)))
-          .setProtectedHeader({ alg: 'EdDSA', kid })
-          .sign(privateKey);
-        return { kid, signature };
-      },
-    },
-  };
-}
-
 async function withStore<T>(driver: 'sqlite' | 'postgres', fn: (store: Store) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-audit-'));
   const schema = `bench_${randomBytes(6).toString('hex')}`;
@@ -81,12 +64,7 @@ async function withStore<T>(driver: 'sqlite' | 'postgres', fn: (store: Store) =>
     return await fn(store);
   } finally {
     await store.close();
-    if (driver === 'postgres') {
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-    }
+    if (driver === 'postgres') await dropSchema(schema, POSTGRES_URL);
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -152,7 +130,7 @@ async function groupCommit(store: Store, signer: CheckpointSigner) {
 }
 
 async function run(driver: 'sqlite' | 'postgres'): Promise<Result> {
-  const { signer, jwks } = await createBenchSigner();
+  const { signer, jwks } = await createTestSigner('bench');
   const singlePerSecond = await withStore(driver, oneEntryPerTransaction);
   return withStore(driver, async (store) => {
     const group = await groupCommit(store, signer);

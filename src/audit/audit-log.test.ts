@@ -1,73 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
-import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createTestSigner } from '../../test/support/checkpoint-signer.js';
+import { openTestStore, STORE_DRIVERS, type TestStore } from '../../test/support/stores.js';
 import { GatehouseError } from '../errors/index.js';
-import { canonicalJson } from '../lib/canonical-json.js';
 import { createManualClock } from '../lib/clock.js';
-import { openStore, type Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { type AuditLog, createAuditLog } from './audit-log.js';
 import { verifyStoredAudit } from './export-file.js';
-import type { AuditEvent, CheckpointSigner } from './types.js';
+import type { AuditEvent } from './types.js';
 
-const POSTGRES_URL = process.env.GATEHOUSE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-interface StoreFixture {
-  /** Opens another store on the same database: another process or replica. */
-  open(): Promise<Store>;
-  cleanup(): Promise<void>;
-}
-
-async function createStoreFixture(driver: 'sqlite' | 'postgres'): Promise<StoreFixture> {
-  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-audit-'));
-  const opened: Store[] = [];
-  const schema = `t_${randomBytes(6).toString('hex')}`;
-  const open = async () => {
-    const store =
-      driver === 'sqlite'
-        ? await openStore({ driver: 'sqlite', path: join(dir, 'gatehouse.db') }, dir)
-        : await openStore({ driver: 'postgres', url: POSTGRES_URL, schema, maxConnections: 4 }, dir);
-    opened.push(store);
-    return store;
-  };
-  return {
-    open,
-    async cleanup() {
-      await Promise.all(opened.map((store) => store.close().catch(() => {})));
-      if (driver === 'postgres') {
-        const client = new pg.Client({ connectionString: POSTGRES_URL });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        await client.end();
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function createTestSigner(
-  kid = 'audit-key-1',
-): Promise<{ signer: CheckpointSigner; jwks: { keys: JWK[] } }> {
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA' };
-  return {
-    jwks: { keys: [jwk] },
-    signer: {
-      async sign(payload) {
-        const signature = await new CompactSign(new TextEncoder().encode(canonicalJson(payload)))
-          .setProtectedHeader({ alg: 'EdDSA', kid })
-          .sign(privateKey);
-        return { kid, signature };
-      },
-    },
-  };
-}
-
-describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (driver) => {
-  let fixture: StoreFixture;
+describe.each(STORE_DRIVERS)('audit log on %s', (driver) => {
+  let fixture: TestStore;
   let store: Store;
   const clock = createManualClock();
   const logs: AuditLog[] = [];
@@ -77,14 +19,14 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (driver) => {
   };
 
   beforeEach(async () => {
-    fixture = await createStoreFixture(driver);
-    store = await fixture.open();
+    fixture = await openTestStore(driver);
+    store = fixture.store;
   });
 
   afterEach(async () => {
     vi.useRealTimers();
     await Promise.all(logs.splice(0).map((log) => log.close().catch(() => {})));
-    await fixture.cleanup();
+    await fixture.dispose();
   });
 
   it('group-commits many concurrent records into one contiguous chain, each resolving with its seq', async () => {
@@ -214,7 +156,7 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (driver) => {
 
   it('keeps one valid chain when two logs on the same database append concurrently', async () => {
     const { signer, jwks } = await createTestSigner();
-    const other = await fixture.open();
+    const other = await fixture.reopen();
     const first = track(createAuditLog({ store, clock, signer, maxBatch: 64, checkpointEvery: 100 }));
     const second = track(createAuditLog({ store: other, clock, signer, maxBatch: 64, checkpointEvery: 100 }));
 

@@ -1,45 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
-import pg from 'pg';
+import type { JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson } from '../lib/canonical-json.js';
+import { createTestSigner } from '../../test/support/checkpoint-signer.js';
+import { openTestStore, STORE_DRIVERS, type TestStore } from '../../test/support/stores.js';
 import { createManualClock } from '../lib/clock.js';
-import { openStore, type Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { createAuditLog } from './audit-log.js';
 import { hashAuditEntry } from './chain.js';
 import { readAuditExport, verifyStoredAudit, writeAuditExport } from './export-file.js';
-import type { AuditCheckpoint, CheckpointSigner } from './types.js';
+import type { AuditCheckpoint } from './types.js';
 import { verifyAuditTrail } from './verify.js';
 
-const POSTGRES_URL = process.env.GATEHOUSE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 // More than one page of the exporter (1000), so paging is exercised.
 const CHAIN_LENGTH = 2100;
 
-async function createTestSigner(
-  kid = 'audit-key-1',
-): Promise<{ signer: CheckpointSigner; jwks: { keys: JWK[] } }> {
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA' };
-  return {
-    jwks: { keys: [jwk] },
-    signer: {
-      async sign(payload) {
-        const signature = await new CompactSign(new TextEncoder().encode(canonicalJson(payload)))
-          .setProtectedHeader({ alg: 'EdDSA', kid })
-          .sign(privateKey);
-        return { kid, signature };
-      },
-    },
-  };
-}
-
 type Line = Record<string, unknown>;
 
-describe.each(['sqlite', 'postgres'] as const)('audit export on %s', (driver) => {
-  const schema = `t_${randomBytes(6).toString('hex')}`;
+describe.each(STORE_DRIVERS)('audit export on %s', (driver) => {
+  let fixture: TestStore;
   let dir: string;
   let store: Store;
   let jwks: { keys: JWK[] };
@@ -47,11 +27,9 @@ describe.each(['sqlite', 'postgres'] as const)('audit export on %s', (driver) =>
   let lines: Line[];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'gatehouse-audit-export-'));
-    store =
-      driver === 'sqlite'
-        ? await openStore({ driver: 'sqlite', path: join(dir, 'gatehouse.db') }, dir)
-        : await openStore({ driver: 'postgres', url: POSTGRES_URL, schema, maxConnections: 4 }, dir);
+    fixture = await openTestStore(driver);
+    store = fixture.store;
+    dir = fixture.dataDir;
     const test = await createTestSigner();
     jwks = test.jwks;
     const log = createAuditLog({
@@ -89,14 +67,7 @@ describe.each(['sqlite', 'postgres'] as const)('audit export on %s', (driver) =>
   });
 
   afterAll(async () => {
-    await store?.close();
-    if (driver === 'postgres') {
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-    }
-    await rm(dir, { recursive: true, force: true });
+    await fixture?.dispose();
   });
 
   const entryLines = () => lines.filter((line) => line.type === 'entry');

@@ -1,25 +1,8 @@
-import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../lib/canonical-json.js';
+import { createTestSigner } from '../../test/support/checkpoint-signer.js';
 import { chainAuditEvents, EMPTY_CHAIN_HEAD, hashAuditEntry, toAuditEvent } from './chain.js';
-import type { AuditCheckpoint, AuditEntry } from './types.js';
+import type { AuditEntry } from './types.js';
 import { verifyAuditTrail } from './verify.js';
-
-async function createKey(kid: string, alg: 'EdDSA' | 'ES256' = 'EdDSA') {
-  const { publicKey, privateKey } =
-    alg === 'EdDSA'
-      ? await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true })
-      : await generateKeyPair('ES256', { extractable: true });
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg };
-  const checkpoint = async (entry: Pick<AuditEntry, 'seq' | 'hash'>, time = '2026-01-01T00:00:00.000Z') => {
-    const payload = { seq: entry.seq, hash: entry.hash, time };
-    const signature = await new CompactSign(new TextEncoder().encode(canonicalJson(payload)))
-      .setProtectedHeader({ alg, kid })
-      .sign(privateKey);
-    return { ...payload, kid, signature } satisfies AuditCheckpoint;
-  };
-  return { jwk, checkpoint };
-}
 
 function makeChain(length: number): AuditEntry[] {
   return chainAuditEvents(
@@ -44,7 +27,7 @@ const at = <T>(items: readonly T[], index: number): T => {
 
 describe('verifyAuditTrail', () => {
   it('accepts an intact chain with a checkpoint at the end', async () => {
-    const key = await createKey('k1');
+    const key = await createTestSigner('k1');
     const entries = makeChain(10);
     const report = await verifyAuditTrail({
       entries,
@@ -82,8 +65,8 @@ describe('verifyAuditTrail', () => {
   });
 
   it('counts a checkpoint by a retired key as unverifiable and relies on a later one', async () => {
-    const retired = await createKey('old');
-    const current = await createKey('new', 'ES256');
+    const retired = await createTestSigner('old');
+    const current = await createTestSigner('new', 'ES256');
     const entries = makeChain(6);
     const checkpoints = [await retired.checkpoint(at(entries, 2)), await current.checkpoint(at(entries, 5))];
     const report = await verifyAuditTrail({
@@ -108,7 +91,7 @@ describe('verifyAuditTrail', () => {
   });
 
   it('rejects a checkpoint with a broken signature', async () => {
-    const key = await createKey('k1');
+    const key = await createTestSigner('k1');
     const entries = makeChain(4);
     const checkpoint = await key.checkpoint(at(entries, 3));
     const [header, payload, signature] = checkpoint.signature.split('.');
@@ -126,7 +109,7 @@ describe('verifyAuditTrail', () => {
   });
 
   it('rejects a checkpoint whose record disagrees with its signed payload', async () => {
-    const key = await createKey('k1');
+    const key = await createTestSigner('k1');
     const entries = makeChain(4);
     const checkpoint = await key.checkpoint(at(entries, 3));
     const report = await verifyAuditTrail({
@@ -138,7 +121,7 @@ describe('verifyAuditTrail', () => {
   });
 
   it('catches a re-forged chain by the checkpoint it no longer matches', async () => {
-    const key = await createKey('k1');
+    const key = await createTestSigner('k1');
     const entries = makeChain(8);
     const checkpoints = [await key.checkpoint(at(entries, 7))];
     // Every entry rewritten and re-hashed: the links are all consistent, only the signature tells.
@@ -159,7 +142,7 @@ describe('verifyAuditTrail', () => {
   });
 
   it('catches entries appended after the last checkpoint only when a checkpoint at the end is required', async () => {
-    const key = await createKey('k1');
+    const key = await createTestSigner('k1');
     const entries = makeChain(5);
     const checkpoints = [await key.checkpoint(at(entries, 4))];
     const tail = { seq: 6, time: '2026-02-01T00:00:00.000Z', actor: 'attacker', action: 'x', target: null };

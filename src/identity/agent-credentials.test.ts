@@ -1,17 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { calculateJwkThumbprint, importJWK, jwtVerify, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { GatehouseError } from '../errors/index.js';
+import { codeOf } from '../../test/support/errors.js';
 import { generateAgentKeyPair, parsePublicKey } from './agent-credentials.js';
-
-const codeOf = async (promise: Promise<unknown>): Promise<string | undefined> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error instanceof GatehouseError ? error.code : `not-a-gatehouse-error: ${String(error)}`;
-  }
-  return undefined;
-};
 
 describe('generateAgentKeyPair', () => {
   it.each(['EdDSA', 'ES256'] as const)(

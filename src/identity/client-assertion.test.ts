@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { importJWK, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { codeOf } from '../../test/support/errors.js';
+import { seedAgent } from '../../test/support/records.js';
+import { openTestStore, type TestStore } from '../../test/support/stores.js';
 import type { AuditEntry, AuditRecorder } from '../audit/types.js';
-import { GatehouseError } from '../errors/index.js';
 import { createManualClock } from '../lib/clock.js';
 import type { Agent } from '../registry/types.js';
-import { openStore, type Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { type AgentKeyPair, generateAgentKeyPair } from './agent-credentials.js';
 import { readClaimedAgentId, verifyClientAssertion } from './client-assertion.js';
 import { createSigningKeyring } from './signing-keyring.js';
@@ -16,20 +15,11 @@ import { createSigningKeyring } from './signing-keyring.js';
 const ENDPOINT = 'https://gatehouse.test/oauth/token';
 const ISSUER = 'https://gatehouse.test';
 
-let dir: string;
+let fixture: TestStore;
 let store: Store;
 let clock: ReturnType<typeof createManualClock>;
 let agent: Agent;
 let keys: AgentKeyPair[];
-
-const codeOf = async (promise: Promise<unknown>): Promise<string | undefined> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error instanceof GatehouseError ? error.code : `not-a-gatehouse-error: ${String(error)}`;
-  }
-  return undefined;
-};
 
 async function assertion(
   key: AgentKeyPair,
@@ -62,40 +52,10 @@ const verify = (token: string, extra: { clientId?: string } = {}) =>
   });
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'gatehouse-assertion-'));
-  store = await openStore({ driver: 'sqlite', path: join(dir, 'gatehouse.db') }, dir);
+  fixture = await openTestStore('sqlite');
+  store = fixture.store;
   clock = createManualClock();
-  await store.teams.insert({ id: 'team_1', name: 't', description: null, createdAt: 0, updatedAt: 0 });
-  await store.users.insert({
-    id: 'usr_1',
-    email: 'a@example.com',
-    displayName: null,
-    active: true,
-    createdAt: 0,
-    updatedAt: 0,
-    deactivatedAt: null,
-  });
-  agent = {
-    id: 'agt_1',
-    name: 'one',
-    description: null,
-    teamId: 'team_1',
-    sponsorId: 'usr_1',
-    labels: {},
-    reviewStatus: 'unreviewed',
-    reviewedVersion: null,
-    reviewedBy: null,
-    reviewedAt: null,
-    reviewNote: null,
-    state: 'active',
-    stateReason: null,
-    needsSponsor: false,
-    orphanedAt: null,
-    manifestVersion: null,
-    createdAt: 0,
-    updatedAt: 0,
-  };
-  await store.agents.insert(agent);
+  agent = await seedAgent(store);
   keys = [await generateAgentKeyPair('ES256'), await generateAgentKeyPair('EdDSA')];
   for (const key of keys) {
     await store.agentKeys.insert({
@@ -110,8 +70,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await fixture.dispose();
 });
 
 describe('verifyClientAssertion', () => {

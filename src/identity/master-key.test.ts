@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GatehouseError } from '../errors/index.js';
+import { codeOfSync } from '../../test/support/errors.js';
 import {
   decryptSecret,
   encryptSecret,
@@ -22,15 +22,6 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof GatehouseError ? error.code : 'not-a-gatehouse-error';
-  }
-  return undefined;
-};
-
 describe('parseMasterKey', () => {
   it('accepts 32 bytes as base64 and as base64url', () => {
     const raw = randomBytes(32);
@@ -40,9 +31,9 @@ describe('parseMasterKey', () => {
   });
 
   it('rejects other lengths and non-base64 text with invalid_config, without echoing the value', () => {
-    expect(codeOf(() => parseMasterKey(randomBytes(16).toString('base64')))).toBe('invalid_config');
-    expect(codeOf(() => parseMasterKey(randomBytes(33).toString('base64')))).toBe('invalid_config');
-    expect(codeOf(() => parseMasterKey('not base64 at all!'))).toBe('invalid_config');
+    expect(codeOfSync(() => parseMasterKey(randomBytes(16).toString('base64')))).toBe('invalid_config');
+    expect(codeOfSync(() => parseMasterKey(randomBytes(33).toString('base64')))).toBe('invalid_config');
+    expect(codeOfSync(() => parseMasterKey('not base64 at all!'))).toBe('invalid_config');
     try {
       parseMasterKey('c2VjcmV0LXRoYXQtaXMtdG9vLXNob3J0');
     } catch (error) {
@@ -68,7 +59,7 @@ describe('loadOrCreateMasterKeyFile', () => {
   it('refuses a corrupt key file', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'master.key'), 'short\n');
-    expect(codeOf(() => loadOrCreateMasterKeyFile(dir))).toBe('invalid_config');
+    expect(codeOfSync(() => loadOrCreateMasterKeyFile(dir))).toBe('invalid_config');
   });
 
   it('prefers a configured key over the file', () => {
@@ -95,14 +86,16 @@ describe('encryptSecret / decryptSecret', () => {
   it('fails with master_key_mismatch under a different key, tampering, or different associated data', () => {
     const key = randomBytes(32);
     const sealed = encryptSecret(key, 'hello', 'kid-1');
-    expect(codeOf(() => decryptSecret(randomBytes(32), sealed, 'kid-1'))).toBe('master_key_mismatch');
-    expect(codeOf(() => decryptSecret(key, sealed, 'kid-2'))).toBe('master_key_mismatch');
+    expect(codeOfSync(() => decryptSecret(randomBytes(32), sealed, 'kid-1'))).toBe('master_key_mismatch');
+    expect(codeOfSync(() => decryptSecret(key, sealed, 'kid-2'))).toBe('master_key_mismatch');
     const body = Buffer.from(sealed.slice(3), 'base64url');
     body[body.length - 1] = (body[body.length - 1] ?? 0) ^ 1;
-    expect(codeOf(() => decryptSecret(key, `v1.${body.toString('base64url')}`, 'kid-1'))).toBe(
+    expect(codeOfSync(() => decryptSecret(key, `v1.${body.toString('base64url')}`, 'kid-1'))).toBe(
       'master_key_mismatch',
     );
-    expect(codeOf(() => decryptSecret(key, `v9.${sealed.slice(3)}`, 'kid-1'))).toBe('master_key_mismatch');
+    expect(codeOfSync(() => decryptSecret(key, `v9.${sealed.slice(3)}`, 'kid-1'))).toBe(
+      'master_key_mismatch',
+    );
     expect(decryptSecret(key, sealed, 'kid-1')).toBe('hello');
   });
 });

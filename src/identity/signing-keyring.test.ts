@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { compactVerify, createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collectingRecorder } from '../../test/support/audit.js';
+import { codeOf } from '../../test/support/errors.js';
 import { openTestStore, STORE_DRIVERS, type TestStore } from '../../test/support/stores.js';
-import type { AuditEntry, AuditRecord, AuditRecorder } from '../audit/types.js';
-import { GatehouseError } from '../errors/index.js';
 import { canonicalJson } from '../lib/canonical-json.js';
 import { createManualClock } from '../lib/clock.js';
 import type { Store } from '../store/index.js';
@@ -12,26 +12,6 @@ import { createSigningKeyring, type SigningKeyring } from './signing-keyring.js'
 
 const HOUR = 3600_000;
 const ISSUER = 'https://gatehouse.test';
-
-function collectingRecorder(): AuditRecorder & { records: AuditRecord[] } {
-  const records: AuditRecord[] = [];
-  return {
-    records,
-    async record(record) {
-      records.push(record);
-      return { seq: records.length } as AuditEntry;
-    },
-  };
-}
-
-const codeOf = async (promise: Promise<unknown>): Promise<string | undefined> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error instanceof GatehouseError ? error.code : `not-a-gatehouse-error: ${String(error)}`;
-  }
-  return undefined;
-};
 
 let fixture: TestStore;
 let store: Store;

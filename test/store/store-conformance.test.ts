@@ -1,47 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chainAuditEvents, EMPTY_CHAIN_HEAD, toAuditEvent } from '../../src/audit/chain.js';
-import type { Agent, User } from '../../src/registry/index.js';
+import type { Agent, AgentPatch, User } from '../../src/registry/index.js';
 import { openPostgresDatabase, type Store, UniqueViolationError } from '../../src/store/index.js';
+import { makeAgent, makeTeam, makeUser } from '../support/records.js';
 import { openTestStore, STORE_DRIVERS, TEST_POSTGRES_URL, type TestStore } from '../support/stores.js';
 
 const NOW = Date.UTC(2026, 10, 1);
 
-function user(id: string, email: string, active = true): User {
-  return { id, email, displayName: null, active, createdAt: NOW, updatedAt: NOW, deactivatedAt: null };
-}
+const STAMPED = { createdAt: NOW, updatedAt: NOW };
 
-function agent(
-  id: string,
-  name: string,
-  teamId: string,
-  sponsorId: string,
-  extra: Partial<Agent> = {},
-): Agent {
-  return {
-    id,
-    name,
-    description: null,
-    teamId,
-    sponsorId,
-    labels: { env: 'prod' },
-    reviewStatus: 'unreviewed',
-    reviewedVersion: null,
-    reviewedBy: null,
-    reviewedAt: null,
-    reviewNote: null,
-    state: 'active',
-    stateReason: null,
-    needsSponsor: false,
-    orphanedAt: null,
-    manifestVersion: null,
-    createdAt: NOW,
-    updatedAt: NOW,
-    ...extra,
-  };
-}
+const user = (id: string, email: string, active = true): User => makeUser({ id, email, active, ...STAMPED });
+
+const agent = (id: string, name: string, teamId: string, sponsorId: string, extra: Partial<Agent> = {}) =>
+  makeAgent({ id, name, teamId, sponsorId, labels: { env: 'prod' }, ...STAMPED, ...extra });
 
 async function seed(store: Store) {
-  await store.teams.insert({ id: 'team_a', name: 'alpha', description: 'A', createdAt: NOW, updatedAt: NOW });
+  await store.teams.insert(makeTeam({ id: 'team_a', name: 'alpha', description: 'A', ...STAMPED }));
   await store.users.insert(user('usr_1', 'one@example.com'));
   await store.users.insert(user('usr_2', 'two@example.com', false));
   await store.teams.addMember('team_a', 'usr_1', NOW);
@@ -76,7 +50,7 @@ describe.each(STORE_DRIVERS)('store conformance on %s', (driver) => {
   it('refuses duplicate names with a unique violation and keeps the first', async () => {
     await seed(store);
     await expect(
-      store.teams.insert({ id: 'team_b', name: 'alpha', description: null, createdAt: NOW, updatedAt: NOW }),
+      store.teams.insert(makeTeam({ id: 'team_b', name: 'alpha', ...STAMPED })),
     ).rejects.toBeInstanceOf(UniqueViolationError);
     await expect(store.users.insert(user('usr_3', 'one@example.com'))).rejects.toBeInstanceOf(
       UniqueViolationError,
@@ -90,23 +64,16 @@ describe.each(STORE_DRIVERS)('store conformance on %s', (driver) => {
   it('patches agents field by field and filters the inventory', async () => {
     await seed(store);
     await store.agents.insert(agent('agt_2', 'bot-two', 'team_a', 'usr_2', { orphanedAt: NOW - 1000 }));
-    const updated = await store.agents.update('agt_1', {
+    const patch: AgentPatch = {
       state: 'suspended',
       stateReason: 'why',
       needsSponsor: true,
       labels: { tier: 'gold' },
       reviewStatus: 'approved',
       reviewedVersion: 3,
-    });
-    expect(updated).toMatchObject({
-      state: 'suspended',
-      stateReason: 'why',
-      needsSponsor: true,
-      labels: { tier: 'gold' },
-      reviewStatus: 'approved',
-      reviewedVersion: 3,
-      name: 'bot-one',
-    });
+    };
+    const updated = await store.agents.update('agt_1', patch);
+    expect(updated).toMatchObject({ ...patch, name: 'bot-one' });
     expect(await store.agents.update('agt_missing', { state: 'retired' })).toBeUndefined();
     const names = async (filter: Parameters<Store['agents']['list']>[0]) =>
       (await store.agents.list(filter)).map((a) => a.name);
@@ -199,13 +166,7 @@ describe.each(STORE_DRIVERS)('store conformance on %s', (driver) => {
     await seed(store);
     await expect(
       store.transaction(async (tx) => {
-        await tx.teams.insert({
-          id: 'team_b',
-          name: 'beta',
-          description: null,
-          createdAt: NOW,
-          updatedAt: NOW,
-        });
+        await tx.teams.insert(makeTeam({ id: 'team_b', name: 'beta', ...STAMPED }));
         await tx.agents.update('agt_1', { state: 'retired' });
         throw new Error('boom');
       }),
@@ -236,16 +197,11 @@ describe.each(STORE_DRIVERS)('store conformance on %s', (driver) => {
 
   it('migrates idempotently', async () => {
     await seed(store);
-    const again = await openTestStoreReusing(fixture);
+    const again = await fixture.reopen();
     expect((await again.teams.list()).map((t) => t.name)).toEqual(['alpha']);
     await again.close();
   });
 });
-
-async function openTestStoreReusing(fixture: TestStore): Promise<Store> {
-  const { openStore } = await import('../../src/store/index.js');
-  return openStore(fixture.config, fixture.dataDir);
-}
 
 describe('postgres adapter', () => {
   it('reports an unreachable server as store_unavailable', async () => {

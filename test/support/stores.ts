@@ -16,7 +16,9 @@ export interface TestStore {
   store: Store;
   config: StoreConfig;
   dataDir: string;
-  /** Closes the store and removes its file or schema. */
+  /** Opens another store on the same SQLite file or PostgreSQL schema: another process or replica. */
+  reopen(): Promise<Store>;
+  /** Closes the store and every reopened one, and removes the file or schema. */
   dispose(): Promise<void>;
 }
 
@@ -29,20 +31,27 @@ export async function openTestStore(driver: StoreDriver): Promise<TestStore> {
       ? { driver: 'sqlite', path: join(dataDir, 'gatehouse.db') }
       : { driver: 'postgres', url: TEST_POSTGRES_URL, schema, maxConnections: 4 };
   const store = await openStore(config, dataDir);
+  const opened = [store];
   return {
     store,
     config,
     dataDir,
+    async reopen() {
+      const another = await openStore(config, dataDir);
+      opened.push(another);
+      return another;
+    },
     async dispose() {
-      await store.close().catch(() => {});
+      await Promise.all(opened.map((each) => each.close().catch(() => {})));
       if (driver === 'postgres') await dropSchema(schema);
       await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
 
-export async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+/** Drops a PostgreSQL schema and all in it; `url` names the server, the suite's by default. */
+export async function dropSchema(schema: string, url = TEST_POSTGRES_URL): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createLocalJWKSet, decodeProtectedHeader, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AuditEntry, AuditRecord, AuditRecorder } from '../../audit/types.js';
+import { collectingRecorder } from '../../../test/support/audit.js';
+import { makeAgent, makeTeam, makeUser } from '../../../test/support/records.js';
+import { openTestStore, type TestStore } from '../../../test/support/stores.js';
 import { type AgentKeyPair, generateAgentKeyPair } from '../../identity/agent-credentials.js';
 import { createSigningKeyring, type SigningKeyring } from '../../identity/signing-keyring.js';
 import { createManualClock } from '../../lib/clock.js';
 import type { Agent } from '../../registry/types.js';
-import { openStore, type Store } from '../../store/index.js';
+import type { Store } from '../../store/index.js';
 import { classifyRequestError, sendProblem } from '../problem.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
 
@@ -25,10 +24,10 @@ interface TestAgent {
   key: AgentKeyPair;
 }
 
-let dir: string;
+let fixture: TestStore;
 let store: Store;
 let clock: ReturnType<typeof createManualClock>;
-let audit: AuditRecorder & { records: AuditRecord[] };
+let audit: ReturnType<typeof collectingRecorder>;
 let keyring: SigningKeyring;
 let app: FastifyInstance;
 let alice: TestAgent;
@@ -38,26 +37,13 @@ let rejectionsSeen = 0;
 
 async function insertAgent(name: string, alg: 'EdDSA' | 'ES256' = 'EdDSA'): Promise<TestAgent> {
   const now = clock.now();
-  const agent: Agent = {
+  const agent = makeAgent({
     id: `agt_${name}`,
     name,
-    description: null,
-    teamId: 'team_1',
-    sponsorId: 'usr_1',
-    labels: {},
     reviewStatus: 'approved',
-    reviewedVersion: null,
-    reviewedBy: null,
-    reviewedAt: null,
-    reviewNote: null,
-    state: 'active',
-    stateReason: null,
-    needsSponsor: false,
-    orphanedAt: null,
-    manifestVersion: null,
     createdAt: now,
     updatedAt: now,
-  };
+  });
   await store.agents.insert(agent);
   const key = await generateAgentKeyPair(alg);
   await store.agentKeys.insert({
@@ -78,19 +64,16 @@ interface AssertionOptions {
   signer?: AgentKeyPair;
 }
 
+/** The claims of a client assertion from `subject` to the token endpoint, valid for a minute from now. */
+function assertionClaims(subject: TestAgent, jti: string = randomUUID()) {
+  const iat = Math.floor(clock.now() / 1000);
+  return { iss: subject.agent.id, sub: subject.agent.id, aud: TOKEN_ENDPOINT, iat, exp: iat + 60, jti };
+}
+
 /** A client assertion as a well-behaved agent SDK would build it; options bend it for the attacks. */
 async function assertionFor(subject: TestAgent, options: AssertionOptions = {}): Promise<string> {
   const signer = options.signer ?? subject.key;
-  const iat = Math.floor(clock.now() / 1000);
-  const claims = {
-    iss: subject.agent.id,
-    sub: subject.agent.id,
-    aud: TOKEN_ENDPOINT,
-    iat,
-    exp: iat + 60,
-    jti: randomUUID(),
-    ...options.claims,
-  };
+  const claims = { ...assertionClaims(subject), ...options.claims };
   for (const [name, value] of Object.entries(claims))
     if (value === undefined) delete (claims as Record<string, unknown>)[name];
   return new SignJWT(claims)
@@ -157,18 +140,15 @@ async function expectRejected(
   return body;
 }
 
+/** expectRejected for the commonest attack outcome: an assertion claiming to be alice, refused as invalid. */
+const expectAliceRefused = async (assertion: string) =>
+  expectRejected(await tokenRequest(assertion), 401, 'invalid_client_assertion', alice.agent.id);
+
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'gatehouse-oauth-'));
-  store = await openStore({ driver: 'sqlite', path: join(dir, 'gatehouse.db') }, dir);
+  fixture = await openTestStore('sqlite');
+  store = fixture.store;
   clock = createManualClock();
-  const records: AuditRecord[] = [];
-  audit = {
-    records,
-    async record(record) {
-      records.push(record);
-      return { seq: records.length } as AuditEntry;
-    },
-  };
+  audit = collectingRecorder();
   keyring = createSigningKeyring({
     store,
     masterKey: Buffer.alloc(32, 7),
@@ -177,16 +157,8 @@ beforeEach(async () => {
     retiredKeyVerifyMs: 10 * MINUTE,
   });
   await keyring.ensureActiveKey();
-  await store.teams.insert({ id: 'team_1', name: 'payments', description: null, createdAt: 0, updatedAt: 0 });
-  await store.users.insert({
-    id: 'usr_1',
-    email: 'ana@example.com',
-    displayName: null,
-    active: true,
-    createdAt: 0,
-    updatedAt: 0,
-    deactivatedAt: null,
-  });
+  await store.teams.insert(makeTeam({ name: 'payments' }));
+  await store.users.insert(makeUser({ email: 'ana@example.com' }));
   alice = await insertAgent('alice');
   bob = await insertAgent('bob', 'ES256');
   audit.records.length = 0;
@@ -211,8 +183,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await app.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await fixture.dispose();
 });
 
 describe('POST /oauth/token: the happy path', () => {
@@ -290,12 +261,7 @@ describe('POST /oauth/token: attacks on the client assertion', () => {
   it('refuses an expired assertion and burns nothing', async () => {
     const assertion = await assertionFor(alice);
     clock.advance(2 * MINUTE); // 60 s lifetime + 30 s skew are both behind us
-    const body = await expectRejected(
-      await tokenRequest(assertion),
-      401,
-      'invalid_client_assertion',
-      alice.agent.id,
-    );
+    const body = await expectAliceRefused(assertion);
     expect(body.error).toBe('invalid_client');
     expect(body.detail).toContain('expired');
     await expectJtiUnused(alice, assertion);
@@ -315,55 +281,29 @@ describe('POST /oauth/token: attacks on the client assertion', () => {
 
   it("refuses an assertion for one agent signed with another agent's key, with or without kid", async () => {
     const bobsKeyForAlice = await assertionFor(alice, { signer: bob.key });
-    await expectRejected(
-      await tokenRequest(bobsKeyForAlice),
-      401,
-      'invalid_client_assertion',
-      alice.agent.id,
-    );
+    await expectAliceRefused(bobsKeyForAlice);
     await expectJtiUnused(alice, bobsKeyForAlice);
     const noKid = await assertionFor(alice, { signer: bob.key, header: { kid: undefined } });
-    await expectRejected(await tokenRequest(noKid), 401, 'invalid_client_assertion', alice.agent.id);
+    await expectAliceRefused(noKid);
     // An Ed25519 key of an unregistered party, claiming alice's kid.
     const stranger = await generateAgentKeyPair();
     const forged = await assertionFor(alice, { signer: stranger, header: { kid: alice.key.kid } });
-    const body = await expectRejected(
-      await tokenRequest(forged),
-      401,
-      'invalid_client_assertion',
-      alice.agent.id,
-    );
+    const body = await expectAliceRefused(forged);
     expect(body.detail).toBe('the client assertion could not be verified');
   });
 
   it('refuses alg none', async () => {
     const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const iat = Math.floor(clock.now() / 1000);
-    const claims = {
-      iss: alice.agent.id,
-      sub: alice.agent.id,
-      aud: TOKEN_ENDPOINT,
-      iat,
-      exp: iat + 60,
-      jti: 'none-1',
-    };
+    const claims = assertionClaims(alice, 'none-1');
     for (const alg of ['none', 'None', 'NONE']) {
       const unsigned = `${b64({ alg, kid: alice.key.kid })}.${b64(claims)}.`;
-      await expectRejected(await tokenRequest(unsigned), 401, 'invalid_client_assertion', alice.agent.id);
+      await expectAliceRefused(unsigned);
     }
     await expectJtiUnused(alice, `x.${b64(claims)}.`);
   });
 
   it("refuses HS256 keyed with the agent's public key bytes", async () => {
-    const iat = Math.floor(clock.now() / 1000);
-    const claims = {
-      iss: alice.agent.id,
-      sub: alice.agent.id,
-      aud: TOKEN_ENDPOINT,
-      iat,
-      exp: iat + 60,
-      jti: 'hs-1',
-    };
+    const claims = assertionClaims(alice, 'hs-1');
     const secrets = [
       Buffer.from(alice.key.publicJwk.x as string, 'base64url'),
       new TextEncoder().encode(JSON.stringify(alice.key.publicJwk)),
@@ -373,7 +313,7 @@ describe('POST /oauth/token: attacks on the client assertion', () => {
       const hs = await new SignJWT(claims)
         .setProtectedHeader({ alg: 'HS256', kid: alice.key.kid })
         .sign(secret);
-      await expectRejected(await tokenRequest(hs), 401, 'invalid_client_assertion', alice.agent.id);
+      await expectAliceRefused(hs);
     }
     await expectJtiUnused(alice, await assertionFor(alice, { claims: { jti: 'hs-1' } }));
   });
@@ -381,12 +321,7 @@ describe('POST /oauth/token: attacks on the client assertion', () => {
   it('refuses an assertion addressed to someone else', async () => {
     for (const aud of ['https://other.example/oauth/token', `${ISSUER}/other`, ['https://other.example']]) {
       const assertion = await assertionFor(alice, { claims: { aud } });
-      const body = await expectRejected(
-        await tokenRequest(assertion),
-        401,
-        'invalid_client_assertion',
-        alice.agent.id,
-      );
+      const body = await expectAliceRefused(assertion);
       expect(body.detail).toContain('`aud`');
       await expectJtiUnused(alice, assertion);
     }
@@ -394,7 +329,7 @@ describe('POST /oauth/token: attacks on the client assertion', () => {
 
   it('refuses iss different from sub, and a client_id naming another agent', async () => {
     const crossed = await assertionFor(alice, { claims: { iss: bob.agent.id } });
-    await expectRejected(await tokenRequest(crossed), 401, 'invalid_client_assertion', alice.agent.id);
+    await expectAliceRefused(crossed);
     const wrongClient = await assertionFor(alice);
     await expectRejected(
       await tokenRequest(wrongClient, { client_id: bob.agent.id }),
@@ -407,28 +342,23 @@ describe('POST /oauth/token: attacks on the client assertion', () => {
 
   it('refuses an assertion without jti, or with an absurd one', async () => {
     const noJti = await assertionFor(alice, { claims: { jti: undefined } });
-    const body = await expectRejected(
-      await tokenRequest(noJti),
-      401,
-      'invalid_client_assertion',
-      alice.agent.id,
-    );
+    const body = await expectAliceRefused(noJti);
     expect(body.detail).toContain('`jti`');
     const longJti = await assertionFor(alice, { claims: { jti: 'x'.repeat(257) } });
-    await expectRejected(await tokenRequest(longJti), 401, 'invalid_client_assertion', alice.agent.id);
+    await expectAliceRefused(longJti);
   });
 
   it('refuses an assertion that lives too long, with or without iat, and one without exp', async () => {
     const iat = Math.floor(clock.now() / 1000);
     const farExp = await assertionFor(alice, { claims: { exp: iat + 3600 } });
-    await expectRejected(await tokenRequest(farExp), 401, 'invalid_client_assertion', alice.agent.id);
+    await expectAliceRefused(farExp);
     await expectJtiUnused(alice, farExp);
     const noIat = await assertionFor(alice, { claims: { iat: undefined, exp: iat + 3600 } });
-    await expectRejected(await tokenRequest(noIat), 401, 'invalid_client_assertion', alice.agent.id);
+    await expectAliceRefused(noIat);
     const noExp = await assertionFor(alice, { claims: { exp: undefined } });
-    await expectRejected(await tokenRequest(noExp), 401, 'invalid_client_assertion', alice.agent.id);
+    await expectAliceRefused(noExp);
     const futureIat = await assertionFor(alice, { claims: { iat: iat + 600, exp: iat + 660 } });
-    await expectRejected(await tokenRequest(futureIat), 401, 'invalid_client_assertion', alice.agent.id);
+    await expectAliceRefused(futureIat);
   });
 
   it('answers an unknown agent exactly like a bad signature, revealing nothing', async () => {
