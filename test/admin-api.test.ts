@@ -148,6 +148,10 @@ describe('admin API', () => {
       200,
     );
     expect((await api(fx, 'POST', '/admin/v1/teams', { name: 'x' }, auditor.body.secret)).status).toBe(403);
+    const listed = await api(fx, 'GET', '/admin/v1/admin-tokens');
+    const used = listed.body.tokens.find((token: { id: string }) => token.id === auditor.body.token.id);
+    expect(used.lastUsedAt).not.toBeNull();
+    expect(listed.text).not.toContain(auditor.body.secret);
     const approver = await api(fx, 'POST', '/admin/v1/admin-tokens', { role: 'approver' });
     expect((await api(fx, 'GET', '/admin/v1/audit/entries', undefined, approver.body.secret)).status).toBe(
       403,
