@@ -226,3 +226,37 @@ describe.each(STORE_DRIVERS)('audit export on %s', (driver) => {
     );
   });
 });
+
+describe('an export that stops at a checkpoint', () => {
+  it('leaves entries appended after the checkpoint to the next export, and verifies strictly', async () => {
+    const fixture = await openTestStore('sqlite');
+    try {
+      const { signer, jwks } = await createTestSigner();
+      const log = createAuditLog({
+        store: fixture.store,
+        clock: createManualClock(),
+        signer,
+        checkpointIntervalMs: 0,
+      });
+      const record = (index: number) =>
+        log.record({ actor: 'system', action: 'test.recorded', details: { index } });
+      await Promise.all([1, 2, 3, 4, 5].map(record));
+      const checkpoint = await log.checkpointNow();
+      // Entries racing the export: committed after the checkpoint, before the file is written.
+      await Promise.all([6, 7].map(record));
+      await log.flush();
+      const out = join(fixture.dataDir, 'snapshot.jsonl');
+      const summary = await writeAuditExport({ store: fixture.store, out, untilSeq: checkpoint?.seq });
+      expect(summary).toMatchObject({ entries: 5, lastSeq: 5, checkpoints: 1 });
+      const report = await verifyAuditTrail({
+        ...(await readAuditExport(out)),
+        jwks,
+        requireCheckpointAtEnd: true,
+      });
+      expect(report).toMatchObject({ ok: true, entries: 5, lastSeq: 5 });
+      await log.close();
+    } finally {
+      await fixture.dispose();
+    }
+  });
+});

@@ -69,9 +69,12 @@ export async function writeAuditExport(options: {
   store: Store;
   out: string;
   finalCheckpoint?: AuditCheckpoint;
+  /** Export entries up to this seq only (default: the head); e.g. the last signed checkpoint's. */
+  untilSeq?: number;
 }): Promise<AuditExportSummary> {
   const { store, out, finalCheckpoint } = options;
-  const head = await store.audit.head();
+  const storedHead = await store.audit.head();
+  const head = { seq: Math.min(storedHead.seq, options.untilSeq ?? storedHead.seq) };
   const partial = `${out}.partial-${process.pid}`;
   const file = await open(partial, 'w');
   let entries = 0;

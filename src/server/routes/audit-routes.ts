@@ -50,11 +50,14 @@ export function registerAuditRoutes(app: FastifyInstance, gatehouse: Gatehouse) 
     async (_request, reply) => {
       await gatehouse.audit.flush();
       // A checkpoint at the head makes the export's end verifiable: deleting trailing entries is then detected.
+      // The export stops at the latest checkpoint, so entries appended meanwhile wait for the next export
+      // instead of ending this one uncovered.
       const finalCheckpoint = await gatehouse.audit.checkpointNow();
+      const covered = finalCheckpoint ?? (await gatehouse.store.audit.latestCheckpoint());
       const dir = await mkdtemp(join(tmpdir(), 'gatehouse-export-'));
       try {
         const out = join(dir, 'audit.jsonl');
-        await writeAuditExport({ store: gatehouse.store, out, finalCheckpoint });
+        await writeAuditExport({ store: gatehouse.store, out, finalCheckpoint, untilSeq: covered?.seq ?? 0 });
         return reply.type('application/jsonl').send(await readFile(out));
       } finally {
         await rm(dir, { recursive: true, force: true });
