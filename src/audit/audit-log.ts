@@ -2,6 +2,8 @@ import { GatehouseError } from '../errors/index.js';
 import { canonicalJson } from '../lib/canonical-json.js';
 import type { Clock } from '../lib/clock.js';
 import type { Store } from '../store/index.js';
+import { EMPTY_CHAIN_HEAD } from './chain.js';
+import { findBrokenStoredEntry } from './stored-entries.js';
 import type {
   AuditCheckpoint,
   AuditEntry,
@@ -135,6 +137,13 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     if (head.seq === 0) return undefined;
     const latest = await store.audit.latestCheckpoint();
     if (latest && latest.seq >= head.seq) return undefined;
+    const broken = await findBrokenStoredEntry(store, latest ?? EMPTY_CHAIN_HEAD, head.seq);
+    if (broken !== undefined) {
+      throw new GatehouseError(
+        'audit_chain_broken',
+        `the stored audit chain does not verify at seq ${broken}; no checkpoint was signed`,
+      );
+    }
     const payload = { seq: head.seq, hash: head.hash, time: new Date(clock.now()).toISOString() };
     const { kid, signature } = await signer.sign(payload);
     const checkpoint: AuditCheckpoint = { ...payload, kid, signature };
@@ -211,7 +220,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       if (timer) clearInterval(timer);
       closed = true;
       await flush();
-      if (signer) await checkpointNow();
+      // A refused final checkpoint (e.g. a tampered chain) is reported, and must not keep the process from closing.
+      if (signer) await checkpointNow().catch(onCheckpointError);
     },
   };
 }

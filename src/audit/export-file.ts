@@ -5,11 +5,9 @@ import type { JWK } from 'jose';
 import { z } from 'zod';
 import { GatehouseError } from '../errors/index.js';
 import type { Store } from '../store/index.js';
+import { STORED_ENTRIES_PAGE_SIZE as PAGE_SIZE, streamStoredEntries } from './stored-entries.js';
 import type { AuditCheckpoint, AuditEntry } from './types.js';
 import { type AuditVerifyReport, verifyAuditTrail } from './verify.js';
-
-// Entries read from the store per query, so an export or a verification never holds the whole chain.
-const PAGE_SIZE = 1000;
 
 const HashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex SHA-256');
 const SeqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
@@ -41,24 +39,6 @@ export interface AuditExportSummary {
   entries: number;
   lastSeq: number;
   checkpoints: number;
-}
-
-/** The store's entries with seq in (afterSeq, untilSeq], in order, one page at a time. */
-export async function* streamStoredEntries(
-  store: Store,
-  untilSeq: number = Number.MAX_SAFE_INTEGER,
-  afterSeq = 0,
-): AsyncGenerator<AuditEntry> {
-  let cursor = afterSeq;
-  while (cursor < untilSeq) {
-    const page = await store.audit.list(cursor, PAGE_SIZE);
-    for (const entry of page) {
-      if (entry.seq > untilSeq) return;
-      yield entry;
-      cursor = entry.seq;
-    }
-    if (page.length < PAGE_SIZE) return;
-  }
 }
 
 /**

@@ -3,10 +3,10 @@ export { type ChainHead, chainAuditEvents, EMPTY_CHAIN_HEAD, hashAuditEntry, toA
 export {
   type AuditExportSummary,
   readAuditExport,
-  streamStoredEntries,
   verifyStoredAudit,
   writeAuditExport,
 } from './export-file.js';
+export { findBrokenStoredEntry, streamStoredEntries } from './stored-entries.js';
 export type {
   AuditCheckpoint,
   AuditEntry,

@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   master_key_mismatch: { status: 500, exit: 78, title: 'Master key does not match stored keys' },
   store_unavailable: { status: 503, exit: 69, title: 'Store unavailable' },
   audit_unavailable: { status: 503, exit: 69, title: 'Audit log unavailable' },
+  audit_chain_broken: { status: 409, exit: 6, title: 'Stored audit chain does not verify' },
   audit_verification_failed: { status: 409, exit: 6, title: 'Audit log verification failed' },
   invalid_audit_file: { status: 400, exit: 2, title: 'Invalid audit file' },
   internal_error: { status: 500, exit: 1, title: 'Internal error' },

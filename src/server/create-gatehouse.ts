@@ -28,6 +28,8 @@ export interface CreateGatehouseOptions {
   clock?: Clock;
   /** Who starts it, for the audit of key generation: `system` for the server, the CLI operator otherwise. */
   actor?: string;
+  /** Where operational warnings go (a refused audit checkpoint, for one). */
+  log?: (line: string) => void;
 }
 
 /** Opens the store, the audit log and the signing keys; generates the first signing key if there is none. */
@@ -63,6 +65,10 @@ export async function createGatehouse(
       checkpointEvery: config.audit.checkpointEvery,
       checkpointIntervalMs: config.audit.checkpointInterval,
       maxBatch: config.audit.maxBatch,
+      onCheckpointError: (error) =>
+        (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+          `warning: audit checkpoint not signed: ${error instanceof Error ? error.message : String(error)}`,
+        ),
     });
     keyring = createSigningKeyring({
       store,
@@ -84,8 +90,11 @@ export async function createGatehouse(
       tokenEndpoint: `${issuer}/oauth/token`,
       warnings,
       async close() {
-        await audit.close();
-        await store.close();
+        try {
+          await audit.close();
+        } finally {
+          await store.close();
+        }
       },
     };
   } catch (error) {

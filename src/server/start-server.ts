@@ -18,7 +18,7 @@ export async function startServer(
   options: { clock?: Clock; log?: (line: string) => void } = {},
 ): Promise<RunningServer> {
   const log = options.log ?? (() => {});
-  const gatehouse = await createGatehouse(config, { clock: options.clock, actor: 'system' });
+  const gatehouse = await createGatehouse(config, { clock: options.clock, actor: 'system', log });
   let app: FastifyInstance | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   try {
