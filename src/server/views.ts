@@ -116,3 +116,15 @@ export function inventorySummary(agents: readonly Agent[]) {
     orphaned: count((agent) => agent.orphanedAt !== null),
   };
 }
+
+/** The inventory in one line, as people say it: "47 agents — 6 approved, 41 unreviewed, 0 rejected; …". */
+export type InventorySummary = ReturnType<typeof inventorySummary>;
+
+export function describeInventory(summary: InventorySummary): string {
+  const agents = `${summary.total} ${summary.total === 1 ? 'agent' : 'agents'}`;
+  return (
+    `${agents} — ${summary.approved} approved, ${summary.unreviewed} unreviewed, ${summary.rejected} rejected; ` +
+    `${summary.suspended} suspended, ${summary.retired} retired, ${summary.needsSponsor} need a sponsor, ` +
+    `${summary.orphaned} orphaned`
+  );
+}

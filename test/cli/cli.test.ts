@@ -72,7 +72,7 @@ describe('gatehouse CLI on the embedded store', () => {
     expect(await readFile(join(dir, 'bot.pem'), 'utf8')).toContain('PRIVATE KEY');
 
     const list = await cli('agent', 'list');
-    expect(list.stdout).toContain('1 agents — 0 approved, 1 unreviewed');
+    expect(list.stdout).toContain('1 agent — 0 approved, 1 unreviewed, 0 rejected');
     expect(list.stdout).toMatch(/invoice-bot\s+payments\s+alice@example.com\s+unreviewed\s+active/);
     const listed = JSON.parse((await cli('--json', 'agent', 'list', '--team', 'payments')).stdout);
     expect(listed.agents[0]).toMatchObject({ name: 'invoice-bot', labels: { env: 'prod' } });
@@ -177,7 +177,7 @@ describe('gatehouse CLI against a running server', () => {
       'alice@example.com',
     );
     expect(registered.stdout).toContain('BEGIN PRIVATE KEY');
-    expect((await remote('--token', secret, 'agent', 'list')).stdout).toContain('1 agents');
+    expect((await remote('--token', secret, 'agent', 'list')).stdout).toContain('1 agent —');
     expect((await remote('--token', secret, 'audit', 'verify')).code).toBe(0);
     const actions = (await server.gatehouse.store.audit.list(0, 100)).map((entry) => entry.action);
     expect(actions).toEqual(

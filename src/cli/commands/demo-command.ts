@@ -9,6 +9,7 @@ import { parseConfig } from '../../config/index.js';
 import { createAdminToken } from '../../identity/admin-tokens.js';
 import { findFreePort } from '../../lib/free-port.js';
 import { startServer } from '../../server/start-server.js';
+import { describeInventory } from '../../server/views.js';
 import { localOperator } from '../admin-client.js';
 import type { CliIo } from '../output.js';
 
@@ -191,10 +192,7 @@ async function runDemo(io: CliIo, keep: boolean) {
 
     step('7. The inventory');
     const inventory = await call('GET', '/admin/v1/agents');
-    const s = inventory.body.summary;
-    say(
-      `${s.total} agents — ${s.approved} approved, ${s.unreviewed} unreviewed; ${s.suspended} suspended, ${s.needsSponsor} need a sponsor`,
-    );
+    say(describeInventory(inventory.body.summary));
 
     step('8. The audit log: export, verify offline with only the public JWKS, catch tampering');
     const exported = await fetch(`${base}/admin/v1/audit/export`, {

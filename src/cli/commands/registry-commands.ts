@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { GatehouseError } from '../../errors/index.js';
-import type { AgentView } from '../../server/views.js';
+import { type AgentView, describeInventory, type InventorySummary } from '../../server/views.js';
 import { collectLabel, collectList, createCommandContext } from '../context.js';
 import { type CliIo, renderRecord, renderTable } from '../output.js';
 
@@ -321,20 +321,13 @@ export function registerAgentCommands(program: Command, io: CliIo) {
         if (options.orphaned) query.set('orphaned', 'true');
         const qs = query.size > 0 ? `?${query}` : '';
         const result = await ctx.withClient((client) =>
-          ctx.call<{ summary: Record<string, number>; agents: AgentView[] }>(
+          ctx.call<{ summary: InventorySummary; agents: AgentView[] }>(
             client,
             'GET',
             `/admin/v1/agents${qs}`,
           ),
         );
-        ctx.print(result, () => {
-          const s = result.summary;
-          return (
-            `${s.total} agents — ${s.approved} approved, ${s.unreviewed} unreviewed, ${s.rejected} rejected; ` +
-            `${s.suspended} suspended, ${s.retired} retired, ${s.needsSponsor} need a sponsor, ${s.orphaned} orphaned\n\n` +
-            agentRows(result.agents)
-          );
-        });
+        ctx.print(result, () => `${describeInventory(result.summary)}\n\n${agentRows(result.agents)}`);
       },
     );
   agent
