@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { AuditRecorder } from '../audit/types.js';
+import { auditedTransaction } from '../audit/audited-transaction.js';
 import { GatehouseError } from '../errors/index.js';
+import type { Clock } from '../lib/clock.js';
 import { createId } from '../lib/ids.js';
 import type { Store } from '../store/index.js';
 import type { AdminPrincipal } from './admin-principal.js';
@@ -11,8 +12,7 @@ const LAST_USED_GRANULARITY_MS = 60_000;
 
 export interface AdminTokenDeps {
   store: Store;
-  audit: AuditRecorder;
-  clock: { now(): number };
+  clock: Clock;
 }
 
 export interface CreatedAdminToken {
@@ -50,12 +50,13 @@ export async function createAdminToken(
     revokedAt: null,
     lastUsedAt: null,
   };
-  await deps.store.adminTokens.insert(token);
-  await deps.audit.record({
-    actor: actor.actor,
-    action: 'admin_token.created',
-    target: token.id,
-    details: { role: token.role, name: token.name, userId },
+  await auditedTransaction(deps, actor.actor, async (tx, emit) => {
+    await tx.adminTokens.insert(token);
+    emit({
+      action: 'admin_token.created',
+      target: token.id,
+      details: { role: token.role, name: token.name, userId },
+    });
   });
   return { token, secret };
 }
@@ -86,7 +87,8 @@ export async function revokeAdminToken(
 ): Promise<void> {
   const token = await deps.store.adminTokens.findById(id);
   if (!token) throw new GatehouseError('admin_token_not_found', `no admin token \`${id}\``);
-  if (await deps.store.adminTokens.revoke(id, deps.clock.now())) {
-    await deps.audit.record({ actor: actor.actor, action: 'admin_token.revoked', target: id, details: {} });
-  }
+  await auditedTransaction(deps, actor.actor, async (tx, emit) => {
+    if (await tx.adminTokens.revoke(id, deps.clock.now()))
+      emit({ action: 'admin_token.revoked', target: id });
+  });
 }

@@ -1,8 +1,8 @@
+import { auditedTransaction } from '../audit/audited-transaction.js';
 import { GatehouseError } from '../errors/index.js';
 import { generateAgentKeyPair, parsePublicKey } from '../identity/agent-credentials.js';
 import { createId } from '../lib/ids.js';
 import { UniqueViolationError } from '../store/index.js';
-import { auditedTransaction } from './audited-transaction.js';
 import type { RegistryDeps } from './deps.js';
 import { requireActiveUser, requireAgent, requireTeam } from './lookup.js';
 import { storeManifestVersion } from './manifests.js';

@@ -1,4 +1,4 @@
-import { auditedTransaction } from './audited-transaction.js';
+import { auditedTransaction } from '../audit/audited-transaction.js';
 import type { RegistryDeps } from './deps.js';
 import type { Agent } from './types.js';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
+import { auditedTransaction, type Emit } from '../audit/audited-transaction.js';
 import { GatehouseError } from '../errors/index.js';
 import { canonicalJson } from '../lib/canonical-json.js';
 import type { Repositories } from '../store/index.js';
-import { auditedTransaction, type Emit } from './audited-transaction.js';
 import type { RegistryDeps } from './deps.js';
 import { requireAgent } from './lookup.js';
 import { diffManifests, type ManifestDiff } from './manifest-diff.js';

@@ -1,5 +1,5 @@
+import type { Emit } from '../audit/audited-transaction.js';
 import type { Repositories } from '../store/index.js';
-import type { Emit } from './audited-transaction.js';
 
 /**
  * Re-derives the orphan mark of every live agent of a team from its membership: a team with no active member

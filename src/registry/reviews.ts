@@ -1,5 +1,5 @@
+import { auditedTransaction } from '../audit/audited-transaction.js';
 import { GatehouseError } from '../errors/index.js';
-import { auditedTransaction } from './audited-transaction.js';
 import type { RegistryDeps } from './deps.js';
 import { requireActiveUser, requireAgent } from './lookup.js';
 import type { Agent } from './types.js';

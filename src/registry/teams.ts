@@ -1,7 +1,7 @@
+import { auditedTransaction } from '../audit/audited-transaction.js';
 import { GatehouseError } from '../errors/index.js';
 import { createId } from '../lib/ids.js';
 import { UniqueViolationError } from '../store/index.js';
-import { auditedTransaction } from './audited-transaction.js';
 import type { RegistryDeps } from './deps.js';
 import { requireTeam, requireUser } from './lookup.js';
 import { refreshTeamOwnership } from './ownership.js';

@@ -13,4 +13,4 @@ export type { UserRepository } from './repositories/users.js';
 export type { SqlDatabase, SqlDialect, SqlExecutor, SqlValue, TransactionOptions } from './sql.js';
 export { UniqueViolationError } from './sql.js';
 export { openSqliteDatabase, type SqliteOptions } from './sqlite/sqlite-database.js';
-export { createStore, type Repositories, type Store } from './store.js';
+export { type AuditedRepositories, createStore, type Repositories, type Store } from './store.js';

@@ -27,11 +27,22 @@ export interface Repositories {
   audit: AuditRepository;
 }
 
+/** Repositories in a transaction that holds the audit-chain lock, able to append to the chain atomically. */
+export interface AuditedRepositories extends Repositories {
+  /** Chains events onto the current head inside this transaction: they commit, or vanish, with the change. */
+  appendAudit(events: readonly AuditEvent[]): Promise<ChainedAuditEntry[]>;
+}
+
 /** The storage port the domain talks to. Both adapters (SQLite, PostgreSQL) implement it identically. */
 export interface Store extends Repositories {
   readonly kind: SqlDialect;
   /** Runs `fn` atomically; it sees repositories bound to the transaction. */
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  /**
+   * Like `transaction`, serialised with every other writer of the audit chain (other processes and replicas
+   * included), so a change and its audit entries commit together.
+   */
+  transactionWithAudit<T>(fn: (tx: AuditedRepositories) => Promise<T>): Promise<T>;
   /**
    * Appends events to the audit chain in one transaction, serialised with every other writer (other processes
    * and replicas included), and returns them as placed. Resolves only once they are durable.
@@ -57,20 +68,27 @@ export function createRepositories(db: SqlExecutor): Repositories {
 
 /** Wraps a migrated SQL database as a Store. */
 export function createStore(db: SqlDatabase): Store {
+  const transactionWithAudit = <T>(fn: (tx: AuditedRepositories) => Promise<T>) =>
+    db.transaction(
+      (tx) => {
+        const repositories = createRepositories(tx);
+        return fn({
+          ...repositories,
+          async appendAudit(events) {
+            const entries = chainAuditEvents(await repositories.audit.head(), events);
+            await repositories.audit.insertEntries(entries);
+            return entries;
+          },
+        });
+      },
+      { lockAuditChain: true },
+    );
   return {
     kind: db.dialect,
     ...createRepositories(db),
     transaction: (fn) => db.transaction((tx) => fn(createRepositories(tx))),
-    appendAudit: (events) =>
-      db.transaction(
-        async (tx) => {
-          const audit = createAuditRepository(tx);
-          const entries = chainAuditEvents(await audit.head(), events);
-          await audit.insertEntries(entries);
-          return entries;
-        },
-        { lockAuditChain: true },
-      ),
+    transactionWithAudit,
+    appendAudit: (events) => transactionWithAudit((tx) => tx.appendAudit(events)),
     ping: () => db.ping(),
     close: () => db.close(),
   };
