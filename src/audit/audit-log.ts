@@ -49,7 +49,6 @@ interface Pending {
   actor: string;
   action: string;
   target: string | null;
-  /** JSON text, snapshotted at record time so later mutation by the caller cannot change the entry. */
   /** RFC 8785 text of details, taken at record time: what is hashed and stored, immune to later mutation. */
   detailsJson: string;
   resolve: (entry: AuditEntry) => void;

@@ -1,6 +1,7 @@
 import type { Store } from '../store/index.js';
-import { type ChainHead, hashAuditEntry } from './chain.js';
+import type { ChainHead } from './chain.js';
 import type { AuditEntry } from './types.js';
+import { verifyAuditTrail } from './verify.js';
 
 // Entries read from the store per query, so an export or a verification never holds the whole chain.
 export const STORED_ENTRIES_PAGE_SIZE = 1000;
@@ -34,14 +35,13 @@ export async function findBrokenStoredEntry(
   from: ChainHead,
   until: number,
 ): Promise<number | undefined> {
-  let expectedSeq = from.seq + 1;
-  let prevHash = from.hash;
-  for await (const entry of streamStoredEntries(store, until, from.seq)) {
-    if (entry.seq !== expectedSeq || entry.prevHash !== prevHash || hashAuditEntry(entry) !== entry.hash) {
-      return Math.min(entry.seq, expectedSeq);
-    }
-    prevHash = entry.hash;
-    expectedSeq += 1;
-  }
-  return expectedSeq <= until ? expectedSeq : undefined;
+  const report = await verifyAuditTrail({
+    entries: streamStoredEntries(store, until, from.seq),
+    checkpoints: [],
+    jwks: { keys: [] },
+    after: from,
+  });
+  if (!report.ok) return report.firstBadSeq ?? report.lastSeq + 1;
+  // Entries missing at the end (deleted since the head was read) break the chain too.
+  return report.lastSeq < until ? report.lastSeq + 1 : undefined;
 }

@@ -1,6 +1,6 @@
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, type JWK } from 'jose';
 import { GatehouseError } from '../errors/index.js';
-import { hashAuditEntry } from './chain.js';
+import { type ChainHead, hashAuditEntry } from './chain.js';
 import { type AuditCheckpoint, type AuditEntry, GENESIS_HASH } from './types.js';
 
 export type AuditProblemCode =
@@ -44,6 +44,8 @@ export interface AuditVerifyInput {
    * ones, or re-forging the whole chain cannot be told from a chain that simply has not been checkpointed yet.
    */
   requireCheckpointAtEnd?: boolean;
+  /** Verify a segment: the entries continue the chain after this head (default: the genesis). */
+  after?: ChainHead;
 }
 
 const CHECKPOINT_ALGORITHMS = ['EdDSA', 'ES256'];
@@ -85,8 +87,8 @@ export async function verifyAuditTrail(input: AuditVerifyInput): Promise<AuditVe
   }
 
   let count = 0;
-  let lastSeq = 0;
-  let lastHash = GENESIS_HASH;
+  let lastSeq = input.after?.seq ?? 0;
+  let lastHash = input.after?.hash ?? GENESIS_HASH;
   let lastCoveredSeq = 0;
   let failure: Failure | undefined;
 
