@@ -7,6 +7,7 @@ import {
   registerKeyCommands,
   registerLifecycleCommands,
 } from './commands/ops-commands.js';
+import { registerPolicyCommands } from './commands/policy-commands.js';
 import {
   registerAgentCommands,
   registerTeamCommands,
@@ -35,6 +36,7 @@ export function createProgram(io: CliIo): Command {
   registerTeamCommands(program, io);
   registerUserCommands(program, io);
   registerAgentCommands(program, io);
+  registerPolicyCommands(program, io);
   registerKeyCommands(program, io);
   registerAuditCommands(program, io);
   registerAdminCommands(program, io);

@@ -75,6 +75,16 @@ export const GatehouseConfigSchema = z
         sweepInterval: DurationSchema.default(60_000),
       })
       .prefault({}),
+    policy: z
+      .strictObject({
+        /** A policy file or a directory of them (*.yaml, *.yml), published and activated at start. */
+        path: z.string().min(1).optional(),
+        /** Recompile and activate on change; a bundle that does not compile is rejected and the running one stays. */
+        watch: z.boolean().default(true),
+        /** How often a replica checks the store for a newly activated version (set by another replica or the CLI). */
+        refreshInterval: DurationSchema.default(2_000),
+      })
+      .prefault({}),
   })
   .refine((config) => config.store.driver !== 'postgres' || config.masterKey !== undefined, {
     path: ['masterKey'],

@@ -94,6 +94,7 @@ function applyEnvironment(raw: Record<string, unknown>, env: NodeJS.ProcessEnv):
   if (env.GATEHOUSE_HOST) section('server').host = env.GATEHOUSE_HOST;
   if (env.GATEHOUSE_PORT) section('server').port = Number(env.GATEHOUSE_PORT);
   if (env.GATEHOUSE_PUBLIC_URL) section('server').publicUrl = env.GATEHOUSE_PUBLIC_URL;
+  if (env.GATEHOUSE_POLICY_PATH) section('policy').path = env.GATEHOUSE_POLICY_PATH;
   if (env.GATEHOUSE_STORE_URL) {
     const store: Record<string, unknown> = { driver: 'postgres', url: env.GATEHOUSE_STORE_URL };
     if (env.GATEHOUSE_STORE_SCHEMA) store.schema = env.GATEHOUSE_STORE_SCHEMA;

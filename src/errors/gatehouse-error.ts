@@ -37,6 +37,14 @@ export const ERROR_CODES = {
   assertion_replayed: { status: 401, exit: 5, title: 'Client assertion replayed' },
   agent_inactive: { status: 401, exit: 5, title: 'Agent is not active' },
   invalid_token: { status: 401, exit: 5, title: 'Invalid access token' },
+  // policy
+  policy_invalid: { status: 400, exit: 2, title: 'Policy bundle does not compile' },
+  policy_denied: { status: 403, exit: 5, title: 'Denied by policy' },
+  policy_eval_error: { status: 403, exit: 5, title: 'Policy evaluation failed; call denied' },
+  policy_version_not_found: { status: 404, exit: 3, title: 'Policy version not found' },
+  session_not_found: { status: 404, exit: 3, title: 'Session not found' },
+  session_conflict: { status: 409, exit: 4, title: 'Session busy' },
+  policy_test_failed: { status: 409, exit: 7, title: 'Policy test cases failed' },
   // operations
   invalid_config: { status: 500, exit: 78, title: 'Invalid configuration' },
   master_key_mismatch: { status: 500, exit: 78, title: 'Master key does not match stored keys' },

@@ -15,6 +15,7 @@ export const ROLE_PERMISSIONS = {
   write: ['admin'],
   review: ['admin', 'reviewer'],
   audit: ['admin', 'auditor'],
+  evaluate: ['admin', 'pep'],
 } as const satisfies Record<string, readonly AdminRole[]>;
 
 export type Permission = keyof typeof ROLE_PERMISSIONS;

@@ -16,7 +16,8 @@ export interface SigningKey {
   verifyUntil: number | null;
 }
 
-export const ADMIN_ROLES = ['admin', 'reviewer', 'approver', 'auditor'] as const;
+/** `pep`: a policy enforcement point (another gateway, a service) that may only ask for decisions. */
+export const ADMIN_ROLES = ['admin', 'reviewer', 'approver', 'auditor', 'pep'] as const;
 export type AdminRole = (typeof ADMIN_ROLES)[number];
 
 export interface AdminToken {

@@ -4,6 +4,12 @@ import type { GatehouseConfig } from '../config/index.js';
 import { resolveMasterKey } from '../identity/master-key.js';
 import { createSigningKeyring, type SigningKeyring } from '../identity/signing-keyring.js';
 import { type Clock, systemClock } from '../lib/clock.js';
+import {
+  createPolicyRuntime,
+  createSessionService,
+  type PolicyRuntime,
+  type SessionService,
+} from '../policy-runtime/index.js';
 import type { RegistryDeps } from '../registry/index.js';
 import { openStore, type Store } from '../store/index.js';
 
@@ -16,6 +22,10 @@ export interface Gatehouse extends RegistryDeps {
   store: Store;
   audit: AuditLog;
   keyring: SigningKeyring;
+  /** The policy bundles this process decides with (active and shadow), backed by the store. */
+  policies: PolicyRuntime;
+  /** Sessions: history-aware decisions persisted per task. */
+  sessions: SessionService;
   /** The issuer URL: tokens' `iss`, and the base of the token endpoint agents must name as `aud`. */
   issuer: string;
   tokenEndpoint: string;
@@ -80,12 +90,15 @@ export async function createGatehouse(
       cacheTtlMs: KEYRING_CACHE_MS,
     });
     await keyring.ensureActiveKey(actor);
+    const policies = await createPolicyRuntime({ store, clock });
     return {
       config,
       clock,
       store,
       audit,
       keyring,
+      policies,
+      sessions: createSessionService({ store, clock, policies }),
       issuer,
       tokenEndpoint: `${issuer}/oauth/token`,
       warnings,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatehouseConfig } from '../config/index.js';
 import type { Clock } from '../lib/clock.js';
+import { type PolicyWatcher, watchPolicyPath } from '../policy-runtime/index.js';
 import { sweepLifecycle } from '../registry/index.js';
 import { buildApp } from './app.js';
 import { createGatehouse, type Gatehouse } from './create-gatehouse.js';
@@ -21,6 +22,13 @@ export async function startServer(
   const gatehouse = await createGatehouse(config, { clock: options.clock, actor: 'system', log });
   let app: FastifyInstance | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
+  let refreshTimer: NodeJS.Timeout | undefined;
+  let policyWatcher: PolicyWatcher | undefined;
+  const stopTimers = () => {
+    clearInterval(sweepTimer);
+    clearInterval(refreshTimer);
+    policyWatcher?.close();
+  };
   try {
     for (const warning of gatehouse.warnings) log(`warning: ${warning}`);
     if (!['127.0.0.1', 'localhost', '::1'].includes(config.server.host)) {
@@ -28,6 +36,27 @@ export async function startServer(
         `warning: listening on ${config.server.host}: the admin API is reachable from the network; put TLS in front`,
       );
     }
+    if (config.policy.path) {
+      policyWatcher = watchPolicyPath({
+        path: config.policy.path,
+        policies: gatehouse.policies,
+        audit: gatehouse.audit,
+        log,
+        watch: config.policy.watch,
+      });
+      await policyWatcher.reloadNow();
+    }
+    // Versions activated elsewhere (another replica, the CLI) reach this process within one interval.
+    refreshTimer = setInterval(
+      () =>
+        gatehouse.policies
+          .refresh()
+          .catch((error: unknown) =>
+            log(`warning: policy refresh failed: ${error instanceof Error ? error.message : String(error)}`),
+          ),
+      Math.max(250, config.policy.refreshInterval),
+    );
+    refreshTimer.unref();
     app = await buildApp(gatehouse, { logLevel: config.server.logLevel });
     await app.listen({ host: config.server.host, port: config.server.port });
     const address = app.server.address();
@@ -59,7 +88,7 @@ export async function startServer(
       app: server,
       url,
       async close() {
-        clearInterval(sweepTimer);
+        stopTimers();
         await server.close();
         await gatehouse.audit
           .record({ actor: 'system', action: 'server.stopped', target: null, details: {} })
@@ -68,7 +97,7 @@ export async function startServer(
       },
     };
   } catch (error) {
-    clearInterval(sweepTimer);
+    stopTimers();
     await app?.close().catch(() => {});
     await gatehouse.close().catch(() => {});
     throw error;

@@ -6,6 +6,13 @@ export type { AgentKeyRepository } from './repositories/agent-keys.js';
 export type { AgentRepository } from './repositories/agents.js';
 export type { AuditRepository } from './repositories/audit.js';
 export type { ManifestRepository } from './repositories/manifests.js';
+export type { SessionCall, SessionRepository, StoredSession } from './repositories/policy-sessions.js';
+export type {
+  PolicyPointer,
+  PolicyPointerName,
+  PolicyVersion,
+  PolicyVersionRepository,
+} from './repositories/policy-versions.js';
 export type { SigningKeyRepository } from './repositories/signing-keys.js';
 export type { TeamRepository } from './repositories/teams.js';
 export type { UsedAssertionRepository } from './repositories/used-assertions.js';

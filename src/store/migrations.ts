@@ -79,6 +79,30 @@ export const MIGRATIONS: readonly Migration[] = [
           signature TEXT NOT NULL);
     `,
   },
+  {
+    version: 2,
+    name: 'policy versions and sessions',
+    sql: (t) => `
+        CREATE TABLE policy_versions (
+          version ${t.int64} PRIMARY KEY, digest TEXT NOT NULL, sources ${t.json} NOT NULL, message TEXT,
+          created_at ${t.int64} NOT NULL, created_by TEXT NOT NULL);
+        CREATE TABLE policy_pointers (
+          name TEXT PRIMARY KEY, version ${t.int64} NOT NULL REFERENCES policy_versions(version),
+          updated_at ${t.int64} NOT NULL, updated_by TEXT NOT NULL);
+        CREATE TABLE policy_sessions (
+          id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, scope ${t.json} NOT NULL, on_behalf_of ${t.json},
+          chain ${t.json} NOT NULL, state ${t.json} NOT NULL, revision ${t.int64} NOT NULL,
+          created_at ${t.int64} NOT NULL, updated_at ${t.int64} NOT NULL);
+        CREATE INDEX policy_sessions_agent ON policy_sessions(agent_id, updated_at);
+        CREATE TABLE session_calls (
+          session_id TEXT NOT NULL REFERENCES policy_sessions(id), step ${t.int64} NOT NULL, at ${t.int64} NOT NULL,
+          tool TEXT NOT NULL, args ${t.json} NOT NULL, principal ${t.json} NOT NULL, effect TEXT NOT NULL,
+          code TEXT NOT NULL, rule_ids ${t.json} NOT NULL, bundle_version TEXT NOT NULL, outcome TEXT NOT NULL,
+          shadow_effect TEXT, shadow_rule_ids ${t.json}, shadow_version TEXT,
+          PRIMARY KEY (session_id, step));
+        CREATE INDEX session_calls_at ON session_calls(at);
+    `,
+  },
 ];
 
 /** The DDL of a migration in one dialect. */

@@ -5,6 +5,11 @@ import { type AgentKeyRepository, createAgentKeyRepository } from './repositorie
 import { type AgentRepository, createAgentRepository } from './repositories/agents.js';
 import { type AuditRepository, createAuditRepository } from './repositories/audit.js';
 import { createManifestRepository, type ManifestRepository } from './repositories/manifests.js';
+import { createSessionRepository, type SessionRepository } from './repositories/policy-sessions.js';
+import {
+  createPolicyVersionRepository,
+  type PolicyVersionRepository,
+} from './repositories/policy-versions.js';
 import { createSigningKeyRepository, type SigningKeyRepository } from './repositories/signing-keys.js';
 import { createTeamRepository, type TeamRepository } from './repositories/teams.js';
 import {
@@ -25,6 +30,8 @@ export interface Repositories {
   signingKeys: SigningKeyRepository;
   adminTokens: AdminTokenRepository;
   audit: AuditRepository;
+  policyVersions: PolicyVersionRepository;
+  sessions: SessionRepository;
 }
 
 /** Repositories in a transaction that holds the audit-chain lock, able to append to the chain atomically. */
@@ -63,6 +70,8 @@ export function createRepositories(db: SqlExecutor): Repositories {
     signingKeys: createSigningKeyRepository(db),
     adminTokens: createAdminTokenRepository(db),
     audit: createAuditRepository(db),
+    policyVersions: createPolicyVersionRepository(db),
+    sessions: createSessionRepository(db),
   };
 }
 

@@ -44,6 +44,7 @@ import {
   userView,
 } from '../views.js';
 import { registerAuditRoutes } from './audit-routes.js';
+import { registerPolicyRoutes } from './policy-routes.js';
 
 const security = [{ adminToken: [] }];
 const read = requirePermission('read');
@@ -522,4 +523,5 @@ export function registerAdminRoutes(app: FastifyInstance, gatehouse: Gatehouse) 
   );
 
   registerAuditRoutes(api, gatehouse);
+  registerPolicyRoutes(api, gatehouse);
 }

@@ -1,0 +1,17 @@
+export { HISTORY_LIMIT, type PolicyFile, type RuleSpec } from './bundle-schema.js';
+export { type BundleCheck, checkBundle, compileBundle, digestOf } from './compile.js';
+export type { CompiledBundle, CompiledRule, ToolFacts, ToolRules } from './compiled-bundle.js';
+export { decide, type Explanation, explain, type RuleTrace } from './decide.js';
+export { type BundleDiff, type DecisionChange, diffBundles, type RecordedSession } from './diff.js';
+export { formatPolicyProblem, type PolicyProblem, type PolicySource } from './parse-sources.js';
+export { outcomeOf, type ReplayCall, type ReplayStep, type ReplaySubject, replaySession } from './replay.js';
+export { emptySessionState, type RecordedCall, recordCall } from './session-state.js';
+export {
+  type CaseProblem,
+  type CaseResult,
+  parseTestCases,
+  runTestSessions,
+  type TestRun,
+  type TestSession,
+} from './test-cases.js';
+export * from './types.js';
