@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   policy_denied: { status: 403, exit: 5, title: 'Denied by policy' },
   policy_eval_error: { status: 403, exit: 5, title: 'Policy evaluation failed; call denied' },
   policy_version_not_found: { status: 404, exit: 3, title: 'Policy version not found' },
+  policy_lint_failed: { status: 409, exit: 8, title: 'Toxic combinations found' },
   session_not_found: { status: 404, exit: 3, title: 'Session not found' },
   session_conflict: { status: 409, exit: 4, title: 'Session busy' },
   policy_test_failed: { status: 409, exit: 7, title: 'Policy test cases failed' },

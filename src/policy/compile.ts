@@ -69,6 +69,7 @@ export function digestOf(sources: readonly PolicySource[]): string {
 class BundleCompiler {
   readonly problems: PolicyProblem[] = [];
   private readonly toolEntries: Array<{ match: NameMatcher; labels: string[] }> = [];
+  private readonly toolPatterns = new Set<string>();
   /** label -> groups that include it, transitively. */
   private readonly groupsOf = new Map<string, Set<string>>();
   private readonly knownLabels = new Set<string>();
@@ -88,6 +89,7 @@ class BundleCompiler {
       digest,
       files: this.files.map((file) => file.name),
       rules,
+      toolPatterns: [...this.toolPatterns],
       knownLabels: this.knownLabels,
       labelsOf,
       taintOf,
@@ -101,6 +103,7 @@ class BundleCompiler {
       for (const label of file.content.integrity_labels ?? []) this.integrityLabels.add(label);
       for (const entry of file.content.tools ?? []) {
         this.toolEntries.push({ match: compileNameMatcher(entry.match), labels: entry.labels });
+        for (const pattern of entry.match) this.toolPatterns.add(pattern);
         for (const label of entry.labels) this.knownLabels.add(label);
       }
       for (const [name, group] of Object.entries(file.content.labels ?? {})) {

@@ -68,6 +68,8 @@ export interface CompiledBundle extends ToolFacts {
   digest: string;
   files: readonly string[];
   rules: readonly CompiledRule[];
+  /** The `match:` patterns of every `tools:` entry, as written (exact names and globs). */
+  toolPatterns: readonly string[];
   /** Every label some tool entry or group defines. */
   knownLabels: ReadonlySet<string>;
   /** The rules whose tool matcher accepts `tool`; memoized, so rules for other tools cost nothing. */

@@ -98,6 +98,27 @@ describe('gatehouse policy', () => {
     expect(bad.code).toBe(2);
   });
 
+  it('lints toxic combinations, and fails in --strict mode', async () => {
+    const lint = await cli('--json', 'policy', 'lint', EXAMPLES, '--agent', 'support-bot@support');
+    expect(lint.code).toBe(0);
+    const report = JSON.parse(lint.stdout);
+    // The support bot reads customer PII and may email: reachable, and reported with the rules that allow it.
+    expect(report.principals[0].toxic).toContainEqual(
+      expect.objectContaining({
+        pair: { source: 'reads:pii', sink: 'egress' },
+        sink: 'email.send',
+        sinkAllowedBy: [expect.objectContaining({ id: 'support-email-customer' })],
+      }),
+    );
+    // Chat after PII is denied by `support-no-pii-to-chat`, so that path is not toxic.
+    expect(report.principals[0].toxic).not.toContainEqual(
+      expect.objectContaining({ sink: 'slack.post_message' }),
+    );
+    expect((await cli('policy', 'lint', EXAMPLES, '--agent', 'support-bot@support', '--strict')).code).toBe(
+      8,
+    );
+  });
+
   it('publishes, activates and lists versions on the store, and diffs a candidate', async () => {
     const published = await cli('policy', 'publish', EXAMPLES, '--activate', '-m', 'first');
     expect(published.stdout).toContain('published version 1 (active)');

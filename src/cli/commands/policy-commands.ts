@@ -10,7 +10,10 @@ import {
   type Decision,
   emptySessionState,
   explain,
+  formatLintReport,
   formatPolicyProblem,
+  type LintPrincipal,
+  lintBundle,
   type PolicyProblem,
   type Principal,
   parseTestCases,
@@ -19,7 +22,7 @@ import {
   type TestSession,
 } from '../../policy/index.js';
 import { readPolicySources } from '../../policy-runtime/index.js';
-import { collectLabel, createCommandContext } from '../context.js';
+import { collectLabel, collectList, createCommandContext } from '../context.js';
 import { type CliIo, renderRecord, renderTable } from '../output.js';
 
 /** `gatehouse policy …`: work on bundles locally (check, test, explain) and manage the server's versions. */
@@ -170,6 +173,55 @@ export function registerPolicyCommands(program: Command, io: CliIo) {
         return `${head}\n${rules}`;
       });
     });
+
+  policy
+    .command('lint')
+    .description(
+      'toxic combinations: label sequences (reads:secret then egress, ...) an agent can reach unhindered',
+    )
+    .argument('<bundle>', 'policy file or directory')
+    .option('--agent <name>', 'analyse this agent (repeatable; `name@team` gives its team)', collectList)
+    .option('--team <name>', 'analyse this team (repeatable)', collectList)
+    .option(
+      '--pair <source:sink>',
+      'a label pair to look for instead of the defaults, e.g. reads:pii>egress',
+      collectList,
+    )
+    .option('--strict', 'exit 8 when a toxic combination is found')
+    .action(
+      async (
+        bundlePath: string,
+        options: { agent?: string[]; team?: string[]; pair?: string[]; strict?: boolean },
+        command: Command,
+      ) => {
+        const ctx = createCommandContext(io, command);
+        const bundle = compileBundle(await readPolicySources(resolvePath(bundlePath)));
+        const principals: LintPrincipal[] = [
+          ...(options.agent ?? []).map((value): LintPrincipal => {
+            const [name = value, team] = value.split('@');
+            return team ? { kind: 'agent', name, team } : { kind: 'agent', name };
+          }),
+          ...(options.team ?? []).map((name): LintPrincipal => ({ kind: 'team', name })),
+        ];
+        const pairs = options.pair?.map((value) => {
+          const [source, sink] = value.split('>');
+          if (!source || !sink)
+            throw new GatehouseError('invalid_request', `--pair \`${value}\` must be source>sink`);
+          return { source, sink };
+        });
+        const report = lintBundle(bundle, {
+          ...(principals.length > 0 ? { principals } : {}),
+          ...(pairs ? { pairs } : {}),
+        });
+        ctx.print(report, () => formatLintReport(report));
+        if (options.strict && report.summary.toxic > 0) {
+          throw new GatehouseError(
+            'policy_lint_failed',
+            `${report.summary.toxic} toxic combination(s) reachable`,
+          );
+        }
+      },
+    );
 
   // Server-side versions.
   policy
