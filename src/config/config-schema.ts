@@ -29,6 +29,43 @@ const StoreSchema = z.discriminatedUnion('driver', [
  * The whole configuration of a Gatehouse process: the one documented source of truth (see docs/configuration.md).
  * Unknown fields are errors, so a typo never silently falls back to a default.
  */
+const UpstreamNameSchema = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9_-]{0,39}$/,
+    'upstream names are lowercase letters, digits, `_`, `-` (they prefix tool names)',
+  );
+const SecretRefSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'a vault secret name');
+
+/** One upstream MCP server: spawned over stdio, or reached over Streamable HTTP. */
+const UpstreamSchema = z.discriminatedUnion('transport', [
+  z.strictObject({
+    name: UpstreamNameSchema,
+    transport: z.literal('stdio'),
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    cwd: z.string().optional(),
+    /** Plain environment variables (never secrets: those go in `secretEnv`). */
+    env: z.record(z.string(), z.string()).default({}),
+    /** Environment variable -> vault secret name, injected when the process is spawned. */
+    secretEnv: z.record(z.string(), SecretRefSchema).default({}),
+    timeout: DurationSchema.optional(),
+  }),
+  z.strictObject({
+    name: UpstreamNameSchema,
+    transport: z.literal('http'),
+    url: z.url(),
+    headers: z.record(z.string(), z.string()).default({}),
+    /** Header -> vault secret, e.g. `{Authorization: {secret: tickets-token, prefix: "Bearer "}}`. */
+    secretHeaders: z
+      .record(z.string(), z.strictObject({ secret: SecretRefSchema, prefix: z.string().default('') }))
+      .default({}),
+    timeout: DurationSchema.optional(),
+  }),
+]);
+
+export type UpstreamConfig = z.output<typeof UpstreamSchema>;
+
 export const GatehouseConfigSchema = z
   .strictObject({
     dataDir: z.string().min(1),
@@ -73,6 +110,34 @@ export const GatehouseConfigSchema = z
         /** How long an orphaned agent (its team has no active member) keeps running before it is suspended. */
         orphanGracePeriod: DurationSchema.default(7 * 24 * 3600_000),
         sweepInterval: DurationSchema.default(60_000),
+      })
+      .prefault({}),
+    /** The real MCP servers Gatehouse fronts; their tools appear to agents as `<name>.<tool>`. */
+    upstreams: z
+      .array(UpstreamSchema)
+      .default([])
+      .refine(
+        (list) => new Set(list.map((upstream) => upstream.name)).size === list.length,
+        'upstream names must be unique',
+      ),
+    mcp: z
+      .strictObject({
+        /** How long a forwarded call may take before the agent gets a timeout error. */
+        callTimeout: DurationSchema.default(30_000),
+        /** Lifetime of a capability token; at most 60 s. */
+        capabilityTtl: DurationSchema.default(30_000).refine(
+          (ttl) => ttl >= 1000 && ttl <= 60_000,
+          'between 1s and 60s',
+        ),
+        /** Largest JSON-RPC message accepted from an agent. */
+        maxMessageBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(64 * 1024 * 1024)
+          .default(4 * 1024 * 1024),
+        /** An MCP session with no request for this long is closed (its Gatehouse session stays on record). */
+        sessionIdleTimeout: DurationSchema.default(30 * 60_000),
       })
       .prefault({}),
     policy: z

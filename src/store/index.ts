@@ -5,6 +5,7 @@ export type { AdminTokenRepository } from './repositories/admin-tokens.js';
 export type { AgentKeyRepository } from './repositories/agent-keys.js';
 export type { AgentRepository } from './repositories/agents.js';
 export type { AuditRepository } from './repositories/audit.js';
+export type { CapabilityRedemptionRepository } from './repositories/capability-redemptions.js';
 export type { ManifestRepository } from './repositories/manifests.js';
 export type { SessionCall, SessionRepository, StoredSession } from './repositories/policy-sessions.js';
 export type {
@@ -13,6 +14,7 @@ export type {
   PolicyVersion,
   PolicyVersionRepository,
 } from './repositories/policy-versions.js';
+export type { SecretRepository, StoredSecret } from './repositories/secrets.js';
 export type { SigningKeyRepository } from './repositories/signing-keys.js';
 export type { TeamRepository } from './repositories/teams.js';
 export type { UsedAssertionRepository } from './repositories/used-assertions.js';

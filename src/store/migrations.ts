@@ -103,6 +103,19 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX session_calls_at ON session_calls(at);
     `,
   },
+  {
+    version: 3,
+    name: 'vault and capability redemptions',
+    sql: (t) => `
+        CREATE TABLE secrets (
+          name TEXT PRIMARY KEY, upstream TEXT, description TEXT, sealed_value TEXT NOT NULL,
+          version ${t.int64} NOT NULL, created_at ${t.int64} NOT NULL, updated_at ${t.int64} NOT NULL,
+          updated_by TEXT NOT NULL);
+        CREATE TABLE capability_redemptions (
+          jti TEXT PRIMARY KEY, session_id TEXT, redeemed_at ${t.int64} NOT NULL, expires_at ${t.int64} NOT NULL);
+        CREATE INDEX capability_redemptions_expiry ON capability_redemptions(expires_at);
+    `,
+  },
 ];
 
 /** The DDL of a migration in one dialect. */

@@ -4,12 +4,17 @@ import { type AdminTokenRepository, createAdminTokenRepository } from './reposit
 import { type AgentKeyRepository, createAgentKeyRepository } from './repositories/agent-keys.js';
 import { type AgentRepository, createAgentRepository } from './repositories/agents.js';
 import { type AuditRepository, createAuditRepository } from './repositories/audit.js';
+import {
+  type CapabilityRedemptionRepository,
+  createCapabilityRedemptionRepository,
+} from './repositories/capability-redemptions.js';
 import { createManifestRepository, type ManifestRepository } from './repositories/manifests.js';
 import { createSessionRepository, type SessionRepository } from './repositories/policy-sessions.js';
 import {
   createPolicyVersionRepository,
   type PolicyVersionRepository,
 } from './repositories/policy-versions.js';
+import { createSecretRepository, type SecretRepository } from './repositories/secrets.js';
 import { createSigningKeyRepository, type SigningKeyRepository } from './repositories/signing-keys.js';
 import { createTeamRepository, type TeamRepository } from './repositories/teams.js';
 import {
@@ -32,6 +37,8 @@ export interface Repositories {
   audit: AuditRepository;
   policyVersions: PolicyVersionRepository;
   sessions: SessionRepository;
+  secrets: SecretRepository;
+  capabilityRedemptions: CapabilityRedemptionRepository;
 }
 
 /** Repositories in a transaction that holds the audit-chain lock, able to append to the chain atomically. */
@@ -72,6 +79,8 @@ export function createRepositories(db: SqlExecutor): Repositories {
     audit: createAuditRepository(db),
     policyVersions: createPolicyVersionRepository(db),
     sessions: createSessionRepository(db),
+    secrets: createSecretRepository(db),
+    capabilityRedemptions: createCapabilityRedemptionRepository(db),
   };
 }
 
