@@ -12,6 +12,7 @@ import { authenticateAdminToken } from '../identity/admin-tokens.js';
 import type { Gatehouse } from './create-gatehouse.js';
 import { classifyRequestError, sendProblem } from './problem.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
+import { registerAuthzenRoutes } from './routes/authzen-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerOAuthRoutes } from './routes/oauth-routes.js';
 
@@ -82,6 +83,7 @@ export async function buildApp(
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerHealthRoutes(app, gatehouse);
+  registerAuthzenRoutes(app, gatehouse, options.localOperator);
   await app.register(async (scoped) => {
     registerOAuthRoutes(scoped, {
       store: gatehouse.store,
@@ -108,7 +110,8 @@ export async function buildApp(
   return app;
 }
 
-async function authenticateAdmin(
+/** Who is behind an admin bearer token (or the local operator in CLI direct mode); `unauthorized` otherwise. */
+export async function authenticateAdmin(
   gatehouse: Gatehouse,
   request: FastifyRequest,
   localOperator: AdminPrincipal | undefined,
