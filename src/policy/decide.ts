@@ -111,9 +111,12 @@ function verdict(
   const base = { effect, ruleIds, matched, reason, bundleVersion: bundle.version };
   switch (effect) {
     case 'deny':
-      return winners.some((rule) => rule.terminate)
-        ? { ...base, code: 'policy_denied', terminate: true }
+    {
+      const terminating = winners.find((rule) => rule.terminate);
+      return terminating
+        ? { ...base, code: 'policy_denied', terminate: true, terminatedBy: terminating.id }
         : { ...base, code: 'policy_denied' };
+    }
     case 'approve':
       return {
         ...base,
@@ -166,7 +169,7 @@ class EvaluationScope {
     const { input } = this;
     const { state } = input.session;
     if (rule.matchesPrincipal && !rule.matchesPrincipal(input.principal)) return false;
-    for (const arg of rule.args) if (!arg.test(input.call.args[arg.name])) return false;
+    for (const arg of rule.args) if (!arg.test(argument(input.call.args, arg.name))) return false;
     if (rule.taint && !taintMatches(rule.taint, state.taint)) return false;
     for (const check of rule.after) if (!happened(check, state, input.now)) return false;
     for (const check of rule.notAfter) if (happened(check, state, input.now)) return false;
@@ -188,7 +191,7 @@ class EvaluationScope {
     const { input } = this;
     const { state } = input.session;
     if (rule.matchesPrincipal && !rule.matchesPrincipal(input.principal)) return 'principal';
-    for (const arg of rule.args) if (!arg.test(input.call.args[arg.name])) return `args.${arg.name}`;
+    for (const arg of rule.args) if (!arg.test(argument(input.call.args, arg.name))) return `args.${arg.name}`;
     if (rule.taint && !taintMatches(rule.taint, state.taint)) return 'taint';
     for (const [index, check] of rule.after.entries())
       if (!happened(check, state, input.now)) return `after[${index}]`;
@@ -274,6 +277,11 @@ function limitReached(limit: LimitCheck, state: SessionState, now: number): bool
     for (const label in bucket.labels) if (limit.labels(label)) count += bucket.labels[label] ?? 0;
   }
   return count >= limit.count;
+}
+
+/** An argument's own value only: `toString` or `constructor` must not appear present because objects inherit them. */
+function argument(args: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(args, name) ? args[name] : undefined;
 }
 
 function firstLine(error: unknown): string {

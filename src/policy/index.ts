@@ -24,3 +24,4 @@ export {
   type TestSession,
 } from './test-cases.js';
 export * from './types.js';
+export { mayEverRun } from './visibility.js';

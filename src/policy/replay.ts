@@ -58,7 +58,7 @@ export function replaySession(
       tool: call.tool,
       outcome: outcomeOf(decision, call.approved),
       at: call.at,
-      terminatedBy: decision.terminate ? decision.ruleIds[0] : undefined,
+      terminatedBy: decision.terminatedBy,
     });
     steps.push({ call, decision, before, after: state });
   }

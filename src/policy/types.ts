@@ -123,6 +123,8 @@ export interface Decision {
   approval?: ApprovalRequirement;
   /** True when this decision ends the session. */
   terminate?: boolean;
+  /** The `terminate: true` rule that ended the session, when `terminate` is set. */
+  terminatedBy?: string;
   /** Version of the bundle that decided. */
   bundleVersion: string;
 }
