@@ -19,7 +19,7 @@ export interface AdminResponse {
  */
 export interface AdminClient {
   readonly mode: 'server' | 'direct';
-  request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<AdminResponse>;
+  request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<AdminResponse>;
   /** The Gatehouse opened in direct mode (for commands that need more than the API, e.g. serve). */
   readonly gatehouse?: Gatehouse;
   close(): Promise<void>;

@@ -26,7 +26,7 @@ export interface CommandContext {
   /** A request that must succeed; returns the parsed body. */
   call<T = Record<string, unknown>>(
     client: AdminClient,
-    method: 'GET' | 'POST' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     body?: unknown,
   ): Promise<T>;

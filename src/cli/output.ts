@@ -1,9 +1,13 @@
+import { GatehouseError } from '../errors/index.js';
+
 /** Where the CLI writes: injected so tests capture it. */
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** All of standard input, for values that must not appear in argv (which `ps` shows), e.g. secrets. */
+  stdin?: () => Promise<string>;
 }
 
 export const processIo: CliIo = {
@@ -11,6 +15,15 @@ export const processIo: CliIo = {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   cwd: process.cwd(),
+  async stdin() {
+    // Typed at a terminal, the input would be echoed on screen and kept in its scrollback.
+    if (process.stdin.isTTY) {
+      throw new GatehouseError('invalid_request', 'standard input is a terminal: pipe the input in');
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
+    return Buffer.concat(chunks).toString('utf8');
+  },
 };
 
 export type Column<Row> = [header: string, value: (row: Row) => unknown];

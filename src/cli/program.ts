@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isGatehouseError, toGatehouseError } from '../errors/index.js';
 import { registerDemoCommand } from './commands/demo-command.js';
+import { registerMcpCommand } from './commands/mcp-command.js';
 import {
   registerAdminCommands,
   registerAuditCommands,
@@ -13,7 +14,9 @@ import {
   registerTeamCommands,
   registerUserCommands,
 } from './commands/registry-commands.js';
+import { registerSecretCommands } from './commands/secret-commands.js';
 import { registerServeCommand } from './commands/serve-command.js';
+import { registerSessionCommands } from './commands/session-commands.js';
 import type { CliIo } from './output.js';
 
 export function createProgram(io: CliIo): Command {
@@ -33,10 +36,13 @@ export function createProgram(io: CliIo): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerServeCommand(program, io);
   registerDemoCommand(program, io);
+  registerMcpCommand(program, io);
   registerTeamCommands(program, io);
   registerUserCommands(program, io);
   registerAgentCommands(program, io);
   registerPolicyCommands(program, io);
+  registerSessionCommands(program, io);
+  registerSecretCommands(program, io);
   registerKeyCommands(program, io);
   registerAuditCommands(program, io);
   registerAdminCommands(program, io);

@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   assertion_replayed: { status: 401, exit: 5, title: 'Client assertion replayed' },
   agent_inactive: { status: 401, exit: 5, title: 'Agent is not active' },
   invalid_token: { status: 401, exit: 5, title: 'Invalid access token' },
+  capability_invalid: { status: 403, exit: 5, title: 'Invalid capability' },
+  capability_replayed: { status: 403, exit: 5, title: 'Capability already redeemed' },
   // policy
   policy_invalid: { status: 400, exit: 2, title: 'Policy bundle does not compile' },
   policy_denied: { status: 403, exit: 5, title: 'Denied by policy' },
@@ -46,6 +48,20 @@ export const ERROR_CODES = {
   session_not_found: { status: 404, exit: 3, title: 'Session not found' },
   session_conflict: { status: 409, exit: 4, title: 'Session busy' },
   policy_test_failed: { status: 409, exit: 7, title: 'Policy test cases failed' },
+  // MCP gateway
+  tool_not_found: { status: 404, exit: 3, title: 'Tool not found' },
+  invalid_arguments: { status: 400, exit: 2, title: 'Arguments do not match the tool schema' },
+  approval_required: { status: 403, exit: 5, title: 'Human approval required' },
+  session_terminated: { status: 403, exit: 5, title: 'Session ended by policy' },
+  upstream_unavailable: { status: 502, exit: 69, title: 'Upstream unavailable' },
+  upstream_timeout: { status: 504, exit: 69, title: 'Upstream timed out' },
+  upstream_error: { status: 502, exit: 69, title: 'Upstream failed' },
+  call_cancelled: { status: 499, exit: 1, title: 'Call cancelled' },
+  mcp_session_not_found: { status: 404, exit: 3, title: 'MCP session not found' },
+  // vault
+  secret_not_found: { status: 404, exit: 3, title: 'Secret not found' },
+  secret_upstream_mismatch: { status: 409, exit: 4, title: 'Secret bound to another upstream' },
+  secret_unusable: { status: 409, exit: 4, title: 'Secret cannot be injected there' },
   // operations
   invalid_config: { status: 500, exit: 78, title: 'Invalid configuration' },
   master_key_mismatch: { status: 500, exit: 78, title: 'Master key does not match stored keys' },

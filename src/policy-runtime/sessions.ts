@@ -101,7 +101,7 @@ export function createSessionService(deps: {
           tool: call.tool,
           outcome,
           at: now,
-          terminatedBy: decision.terminate ? decision.ruleIds[0] : undefined,
+          terminatedBy: decision.terminatedBy,
         });
         const committed = await store.transaction(async (tx) => {
           if (!(await tx.sessions.updateState(session.id, session.revision, next, now))) return false;

@@ -12,6 +12,7 @@ import {
 } from '../policy-runtime/index.js';
 import type { RegistryDeps } from '../registry/index.js';
 import { openStore, type Store } from '../store/index.js';
+import { createVault, type Vault } from '../vault/index.js';
 
 const KEYRING_CACHE_MS = 10_000;
 
@@ -26,6 +27,8 @@ export interface Gatehouse extends RegistryDeps {
   policies: PolicyRuntime;
   /** Sessions: history-aware decisions persisted per task. */
   sessions: SessionService;
+  /** Upstream credentials, sealed under the master key; revealed only for injection. */
+  vault: Vault;
   /** The issuer URL: tokens' `iss`, and the base of the token endpoint agents must name as `aud`. */
   issuer: string;
   tokenEndpoint: string;
@@ -99,6 +102,7 @@ export async function createGatehouse(
       keyring,
       policies,
       sessions: createSessionService({ store, clock, policies }),
+      vault: createVault({ store, clock, masterKey: masterKey.key }),
       issuer,
       tokenEndpoint: `${issuer}/oauth/token`,
       warnings,

@@ -45,6 +45,8 @@ import {
 } from '../views.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { registerPolicyRoutes } from './policy-routes.js';
+import { registerSecretRoutes } from './secret-routes.js';
+import { registerSessionRoutes } from './session-routes.js';
 
 const security = [{ adminToken: [] }];
 const read = requirePermission('read');
@@ -524,4 +526,6 @@ export function registerAdminRoutes(app: FastifyInstance, gatehouse: Gatehouse) 
 
   registerAuditRoutes(api, gatehouse);
   registerPolicyRoutes(api, gatehouse);
+  registerSecretRoutes(api, gatehouse);
+  registerSessionRoutes(api, gatehouse);
 }

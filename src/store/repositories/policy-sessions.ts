@@ -35,6 +35,8 @@ export interface SessionCall {
 export interface SessionRepository {
   insert(session: StoredSession): Promise<void>;
   find(id: string): Promise<StoredSession | undefined>;
+  /** Most recently active first. */
+  list(filter: { agentId?: string; limit: number }): Promise<StoredSession[]>;
   /** Writes the new state if the stored revision is still `expectedRevision`; false when someone else won. */
   updateState(id: string, expectedRevision: number, state: SessionState, at: number): Promise<boolean>;
   insertCall(call: SessionCall): Promise<void>;
@@ -130,6 +132,15 @@ export function createSessionRepository(db: SqlExecutor): SessionRepository {
     async find(id) {
       const row = await db.get<SessionRow>('SELECT * FROM policy_sessions WHERE id = ?', [id]);
       return row && sessionFromRow(row);
+    },
+    async list(filter) {
+      const rows = filter.agentId
+        ? await db.all<SessionRow>('SELECT * FROM policy_sessions WHERE agent_id = ? ORDER BY updated_at DESC, id LIMIT ?', [
+            filter.agentId,
+            filter.limit,
+          ])
+        : await db.all<SessionRow>('SELECT * FROM policy_sessions ORDER BY updated_at DESC, id LIMIT ?', [filter.limit]);
+      return rows.map(sessionFromRow);
     },
     async updateState(id, expectedRevision, state, at) {
       const result = await db.run(

@@ -1,0 +1,124 @@
+import type { Command } from 'commander';
+import { GatehouseError } from '../../errors/index.js';
+import { createCommandContext } from '../context.js';
+import { type CliIo, renderRecord, renderTable } from '../output.js';
+
+interface SessionView {
+  id: string;
+  agentId: string;
+  scope: Record<string, unknown>;
+  steps: number;
+  taint: { secrecy: string[]; integrity: string[] };
+  terminated: { ruleId: string; step: number } | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface CallView {
+  step: number;
+  at: string;
+  tool: string;
+  effect: string;
+  code: string;
+  ruleIds: string[];
+  outcome: string;
+  shadow?: { effect: string };
+}
+
+/** `gatehouse sessions …`: what agents did, call by call, and tasks with a scope. */
+export function registerSessionCommands(program: Command, io: CliIo) {
+  const sessions = program
+    .command('sessions')
+    .description('agent sessions: timelines of calls and decisions');
+
+  sessions
+    .command('list')
+    .description('recent sessions, most recently active first')
+    .option('--agent <agent>', 'only this agent (id or name)')
+    .option('--limit <n>', 'how many', '50')
+    .action(async (options: { agent?: string; limit: string }, command: Command) => {
+      const ctx = createCommandContext(io, command);
+      const query = new URLSearchParams({
+        limit: options.limit,
+        ...(options.agent ? { agent: options.agent } : {}),
+      });
+      const result = await ctx.withClient((client) =>
+        ctx.call<{ sessions: SessionView[] }>(client, 'GET', `/admin/v1/sessions?${query}`),
+      );
+      ctx.print(result, () =>
+        renderTable(result.sessions, [
+          ['SESSION', (s) => s.id],
+          ['AGENT', (s) => s.agentId],
+          ['CALLS', (s) => s.steps],
+          ['TAINT', (s) => [...s.taint.secrecy, ...s.taint.integrity]],
+          ['ENDED BY', (s) => s.terminated?.ruleId],
+          ['LAST ACTIVE', (s) => s.updatedAt],
+        ]),
+      );
+    });
+
+  sessions
+    .command('show')
+    .description("a session's timeline: every call with its decision and the rules behind it")
+    .argument('<session>', 'session id (ses_…)')
+    .action(async (id: string, _options: object, command: Command) => {
+      const ctx = createCommandContext(io, command);
+      const result = await ctx.withClient((client) =>
+        ctx.call<{ session: SessionView; calls: CallView[] }>(
+          client,
+          'GET',
+          `/admin/v1/sessions/${encodeURIComponent(id)}`,
+        ),
+      );
+      ctx.print(result, () => {
+        const { session } = result;
+        const head = renderRecord({
+          session: session.id,
+          agent: session.agentId,
+          scope: JSON.stringify(session.scope),
+          calls: session.steps,
+          taint: [...session.taint.secrecy, ...session.taint.integrity],
+          'ended by': session.terminated
+            ? `${session.terminated.ruleId} at step ${session.terminated.step}`
+            : null,
+        });
+        const calls =
+          result.calls.length === 0
+            ? 'no calls yet\n'
+            : renderTable(result.calls, [
+                ['STEP', (c) => c.step],
+                ['AT', (c) => c.at],
+                ['TOOL', (c) => c.tool],
+                ['DECISION', (c) => `${c.effect} (${c.code})`],
+                ['RULES', (c) => c.ruleIds],
+                ['RAN', (c) => (c.outcome === 'allowed' ? 'yes' : 'no')],
+                ['SHADOW', (c) => c.shadow?.effect],
+              ]);
+        return `${head}\n${calls}`;
+      });
+    });
+
+  sessions
+    .command('start')
+    .description(
+      'create a task session for an agent with a scope; the agent joins it with the gatehouse-session header',
+    )
+    .requiredOption('--agent <agent>', 'agent id or name')
+    .option('--scope <json>', 'the task scope, e.g. {"customer":"A"}', '{}')
+    .action(async (options: { agent: string; scope: string }, command: Command) => {
+      const ctx = createCommandContext(io, command);
+      let scope: unknown;
+      try {
+        scope = JSON.parse(options.scope);
+      } catch {
+        throw new GatehouseError('invalid_request', '--scope is not JSON');
+      }
+      const result = await ctx.withClient((client) =>
+        ctx.call<{ session: SessionView }>(client, 'POST', '/admin/v1/sessions', {
+          agent: options.agent,
+          scope,
+        }),
+      );
+      ctx.print(result, () => `${result.session.id}\n`);
+    });
+}
