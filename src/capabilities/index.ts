@@ -1,0 +1,18 @@
+export {
+  type ActClaim,
+  argsSha256,
+  CAPABILITY_HEADER,
+  CAPABILITY_META_KEY,
+  CAPABILITY_TYP,
+  type CapabilityClaims,
+  type ExpectedCapabilityCall,
+  MAX_CAPABILITY_LIFETIME_SECONDS,
+  type MintCapabilityDeps,
+  type MintCapabilityInput,
+  type MintedCapability,
+  mintCapability,
+  type RedeemCapabilityDeps,
+  redeemCapability,
+  scheduleCapabilityRedemptionSweep,
+  sweepCapabilityRedemptions,
+} from './capability.js';
