@@ -7,6 +7,9 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { GatehouseError } from '../errors/index.js';
+import { registerMcpEndpoint } from '../gateway/mcp/mcp-endpoint.js';
+import type { UpstreamPort } from '../gateway/mcp/ports.js';
+import { createUpstreamPool } from '../gateway/upstreams/index.js';
 import { type AdminPrincipal, hasPermission, type Permission } from '../identity/admin-principal.js';
 import { authenticateAdminToken } from '../identity/admin-tokens.js';
 import type { Gatehouse } from './create-gatehouse.js';
@@ -30,6 +33,10 @@ export interface BuildAppOptions {
   localOperator?: AdminPrincipal;
   /** Pino log level for request and error logs; off unless given (the CLI's direct mode never logs). */
   logLevel?: string;
+  /** The upstream MCP servers `/mcp` fronts; none when absent. */
+  upstreams?: UpstreamPort;
+  /** Operational lines from the MCP gateway. */
+  log?: (line: string) => void;
 }
 
 export type GatehouseApp = FastifyInstance;
@@ -84,6 +91,12 @@ export async function buildApp(
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerHealthRoutes(app, gatehouse);
   registerAuthzenRoutes(app, gatehouse, options.localOperator);
+  const mcp = await registerMcpEndpoint(app, {
+    gatehouse,
+    upstreams: options.upstreams ?? noUpstreams(),
+    log: options.log ?? (() => {}),
+  });
+  app.addHook('onClose', () => mcp.close());
   await app.register(async (scoped) => {
     registerOAuthRoutes(scoped, {
       store: gatehouse.store,
@@ -139,4 +152,14 @@ export function principalOf(request: FastifyRequest): AdminPrincipal {
   if (!request.adminPrincipal)
     throw new GatehouseError('unauthorized', 'a valid admin bearer token is required');
   return request.adminPrincipal;
+}
+
+function noUpstreams(): UpstreamPort {
+  return createUpstreamPool({
+    upstreams: [],
+    credentials: async () => ({}),
+    defaultTimeoutMs: 30_000,
+    log: () => {},
+    clientInfo: { name: 'gatehouse', version: '0.1.0' },
+  });
 }

@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import { scheduleCapabilityRedemptionSweep } from '../capabilities/index.js';
 import type { GatehouseConfig } from '../config/index.js';
+import { createUpstreamPool, type UpstreamPool } from '../gateway/upstreams/index.js';
 import type { Clock } from '../lib/clock.js';
 import { type PolicyWatcher, watchPolicyPath } from '../policy-runtime/index.js';
 import { sweepLifecycle } from '../registry/index.js';
+import { resolveUpstreamCredentials } from '../vault/index.js';
 import { buildApp } from './app.js';
 import { createGatehouse, type Gatehouse } from './create-gatehouse.js';
 
@@ -10,6 +13,8 @@ export interface RunningServer {
   gatehouse: Gatehouse;
   app: FastifyInstance;
   url: string;
+  /** The upstream MCP servers this server fronts. */
+  upstreams: UpstreamPool;
   close(): Promise<void>;
 }
 
@@ -24,10 +29,13 @@ export async function startServer(
   let sweepTimer: NodeJS.Timeout | undefined;
   let refreshTimer: NodeJS.Timeout | undefined;
   let policyWatcher: PolicyWatcher | undefined;
+  let upstreams: UpstreamPool | undefined;
+  const redemptionSweep = scheduleCapabilityRedemptionSweep(gatehouse, { intervalMs: 60_000 });
   const stopTimers = () => {
     clearInterval(sweepTimer);
     clearInterval(refreshTimer);
     policyWatcher?.close();
+    redemptionSweep.stop();
   };
   try {
     for (const warning of gatehouse.warnings) log(`warning: ${warning}`);
@@ -57,7 +65,20 @@ export async function startServer(
       Math.max(250, config.policy.refreshInterval),
     );
     refreshTimer.unref();
-    app = await buildApp(gatehouse, { logLevel: config.server.logLevel });
+    upstreams = createUpstreamPool({
+      upstreams: config.upstreams,
+      credentials: (upstream) => resolveUpstreamCredentials(gatehouse.vault, upstream),
+      defaultTimeoutMs: config.mcp.callTimeout,
+      log,
+      clientInfo: { name: 'gatehouse', version: '0.1.0' },
+    });
+    await upstreams.start();
+    for (const status of upstreams.status()) {
+      log(
+        `upstream ${status.name} (${status.transport}): ${status.state}${status.lastError ? `: ${status.lastError}` : ''}`,
+      );
+    }
+    app = await buildApp(gatehouse, { logLevel: config.server.logLevel, upstreams, log });
     await app.listen({ host: config.server.host, port: config.server.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -83,13 +104,16 @@ export async function startServer(
     }
     log(`gatehouse listening on ${url} (store: ${gatehouse.store.kind}, data: ${config.dataDir})`);
     const server = app;
+    const pool = upstreams;
     return {
       gatehouse,
       app: server,
       url,
+      upstreams: pool,
       async close() {
         stopTimers();
         await server.close();
+        await upstreams?.close();
         await gatehouse.audit
           .record({ actor: 'system', action: 'server.stopped', target: null, details: {} })
           .catch(() => {});
@@ -99,6 +123,7 @@ export async function startServer(
   } catch (error) {
     stopTimers();
     await app?.close().catch(() => {});
+    await upstreams?.close().catch(() => {});
     await gatehouse.close().catch(() => {});
     throw error;
   }
