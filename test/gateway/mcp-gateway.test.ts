@@ -1,6 +1,5 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changeAgentState } from '../../src/registry/index.js';
 import { type GatewayFixture, startGatewayFixture } from '../support/gateway.js';
 
 const POLICY = `

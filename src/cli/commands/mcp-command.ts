@@ -14,8 +14,9 @@ export function registerMcpCommand(program: Command, io: CliIo) {
       '--key <file>',
       "the agent's private key (the JWK printed at registration, or PKCS#8 PEM)",
     )
-    .option('--server <url>', 'the Gatehouse server (env GATEHOUSE_SERVER)')
-    .action(async (options: { agent: string; key: string; server?: string }) => {
+    .action(async (_options: object, command: Command) => {
+      // `--server` is the program-wide option (a running server), read with the globals.
+      const options = command.optsWithGlobals<{ agent: string; key: string; server?: string }>();
       const server = options.server ?? io.env.GATEHOUSE_SERVER;
       if (!server) throw new GatehouseError('invalid_request', 'name the Gatehouse server with --server URL');
       const key = await readAgentKey(path.resolve(io.cwd, options.key));
