@@ -10,6 +10,7 @@ import { type OutboxServer, startOutboxServer } from '../../src/demo/outbox-serv
 import { createAdminToken } from '../../src/identity/admin-tokens.js';
 import { findFreePort } from '../../src/lib/free-port.js';
 import { createTeam, createUser, registerAgent, reviewAgent } from '../../src/registry/index.js';
+import { createGatehouse } from '../../src/server/create-gatehouse.js';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
 
 const FILESYSTEM_SERVER = resolve('node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
@@ -84,13 +85,13 @@ export async function startGatewayFixture(options: {
       },
     ],
   });
-  // The vault needs the store before the upstreams start: put the secrets in through a first, short start.
-  const bootstrap = await startServer({ ...config, upstreams: [], server: { ...config.server, port: 0 } });
-  await bootstrap.gatehouse.vault.set(
+  // Upstream credentials go into the vault before the upstreams are started with them.
+  const bootstrap = await createGatehouse(config, { actor: SETUP });
+  await bootstrap.vault.set(
     { name: 'everything-key', value: secrets[0] as string, upstream: 'everything' },
     SETUP,
   );
-  await bootstrap.gatehouse.vault.set(
+  await bootstrap.vault.set(
     { name: 'outbox-key', value: secrets[1] as string, upstream: 'outbox' },
     SETUP,
   );

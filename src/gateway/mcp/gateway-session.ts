@@ -10,7 +10,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { GatehouseError } from '../../errors/index.js';
 import { mayEverRun } from '../../policy/index.js';
-import { toMcpError } from './rpc-errors.js';
+import { toRpcError } from './rpc-errors.js';
 import { type CallerContext, type GatewayDeps, runGuardedCall, runToolCall } from './tool-call.js';
 
 export const GATEWAY_SERVER_INFO = { name: 'gatehouse', version: '0.1.0' };
@@ -38,7 +38,7 @@ export function createGatewayServer(deps: GatewayDeps, caller: CallerContext): S
     try {
       return await work();
     } catch (error) {
-      throw toMcpError(error);
+      throw toRpcError(error);
     }
   };
 

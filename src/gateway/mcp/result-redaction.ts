@@ -1,6 +1,6 @@
 import type { Gatehouse } from '../../server/create-gatehouse.js';
 import { resolveUpstreamCredentials } from '../../vault/index.js';
-import { createRedactor, type Redact } from '../upstreams/secret-redactor.js';
+import { createRedactor, type Redact } from '../upstreams/index.js';
 
 const REFRESH_MS = 5_000;
 

@@ -24,15 +24,30 @@ export const RPC_ERROR_CODES: Record<string, number> = {
   audit_unavailable: -32040,
 };
 
-/** An MCP error carrying the Gatehouse code and any safe details; internal errors say nothing more. */
-export function toMcpError(error: unknown): McpError {
-  if (error instanceof McpError) return error;
-  if (isGatehouseError(error) && error.expose) return mcpErrorOf(error);
-  return new McpError(ErrorCode.InternalError, 'internal error', { code: 'internal_error' });
+/**
+ * A JSON-RPC error as the SDK server sends it (`code`, `message`, `data`). Unlike the SDK's McpError it does not
+ * prefix the message with "MCP error <code>:", which the agent's own SDK adds again on receipt.
+ */
+export class GatewayRpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'GatewayRpcError';
+  }
 }
 
-function mcpErrorOf(error: GatehouseError): McpError {
-  return new McpError(RPC_ERROR_CODES[error.code] ?? ErrorCode.InternalError, error.message, {
+/** A JSON-RPC error carrying the Gatehouse code and any safe details; internal errors say nothing more. */
+export function toRpcError(error: unknown): Error {
+  if (error instanceof McpError || error instanceof GatewayRpcError) return error;
+  if (isGatehouseError(error) && error.expose) return rpcErrorOf(error);
+  return new GatewayRpcError(ErrorCode.InternalError, 'internal error', { code: 'internal_error' });
+}
+
+function rpcErrorOf(error: GatehouseError): GatewayRpcError {
+  return new GatewayRpcError(RPC_ERROR_CODES[error.code] ?? ErrorCode.InternalError, error.message, {
     code: error.code,
     ...(error.details ?? {}),
   });

@@ -1,4 +1,5 @@
 export { type BackoffOptions, backoffDelay } from './backoff.js';
+export { createRedactor, REDACTED, type Redact } from './secret-redactor.js';
 export type {
   ResolveUpstreamCredentials,
   UpstreamCallOptions,

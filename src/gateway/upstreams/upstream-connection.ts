@@ -481,6 +481,7 @@ export function createUpstreamConnection(options: UpstreamConnectionOptions): Up
           `${subject} timed out after ${timeoutMs} ms waiting for upstream \`${name}\` to connect`,
           {
             details: { upstream: name, timeoutMs },
+            expose: true,
           },
         );
       }

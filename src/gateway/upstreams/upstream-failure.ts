@@ -48,6 +48,7 @@ export interface FailureContext {
  * Maps a failed upstream request to the Gatehouse error callers see: `call_cancelled` (the caller aborted),
  * `upstream_timeout`, `upstream_unavailable` (no connection, or it broke during the request) or
  * `upstream_error` (the upstream answered with a JSON-RPC error, or something that is not a valid answer).
+ * All are safe to show (`expose`): the messages are ours, and anything quoted from the upstream is redacted.
  * No `cause` is attached: an upstream's raw error may echo what it was sent, and errors end up in logs.
  */
 export function toUpstreamError(error: unknown, context: FailureContext): GatehouseError {
@@ -57,14 +58,18 @@ export function toUpstreamError(error: unknown, context: FailureContext): Gateho
     // AbortSignal.timeout() aborts with a TimeoutError: the caller's deadline, reported as a timeout.
     const reason: unknown = signal.reason;
     if (reason instanceof Error && reason.name === 'TimeoutError') {
-      return new GatehouseError('upstream_timeout', `${subject} timed out (caller deadline)`, { details });
+      return new GatehouseError('upstream_timeout', `${subject} timed out (caller deadline)`, {
+        details,
+        expose: true,
+      });
     }
-    return new GatehouseError('call_cancelled', `${subject} was cancelled`, { details });
+    return new GatehouseError('call_cancelled', `${subject} was cancelled`, { details, expose: true });
   }
   if (isGatehouseError(error)) return error;
   if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
     return new GatehouseError('upstream_timeout', `${subject} timed out after ${timeoutMs} ms`, {
       details: { ...details, timeoutMs },
+      expose: true,
     });
   }
   if (isConnectionFailure(error)) {
@@ -73,6 +78,7 @@ export function toUpstreamError(error: unknown, context: FailureContext): Gateho
       `upstream \`${upstream}\` connection failed during ${subject}`,
       {
         details,
+        expose: true,
       },
     );
   }
@@ -82,6 +88,7 @@ export function toUpstreamError(error: unknown, context: FailureContext): Gateho
       `upstream \`${upstream}\` failed ${subject}: ${describeFailure(error, redact)}`,
       {
         details: { ...details, rpcCode: error.code },
+        expose: true,
       },
     );
   }
@@ -91,6 +98,7 @@ export function toUpstreamError(error: unknown, context: FailureContext): Gateho
     `upstream \`${upstream}\` gave an invalid answer to ${subject}`,
     {
       details,
+      expose: true,
     },
   );
 }
@@ -99,5 +107,6 @@ export function toUpstreamError(error: unknown, context: FailureContext): Gateho
 export function upstreamUnavailable(upstream: string, state: string): GatehouseError {
   return new GatehouseError('upstream_unavailable', `upstream \`${upstream}\` is unavailable`, {
     details: { upstream, state },
+    expose: true,
   });
 }
