@@ -50,6 +50,10 @@ export async function registerMcpEndpoint(
     redactor: createResultRedactor(gatehouse),
   };
   const sessions = new Map<string, OpenSession>();
+  // Agents learn of upstream tool changes (a restart with new tools, `list_changed`) as MCP asks.
+  const stopListening = deps.upstreams.onToolsChanged(() => {
+    for (const session of sessions.values()) void session.server.sendToolListChanged().catch(() => {});
+  });
 
   const sweep = setInterval(() => {
     const idleSince = gatehouse.clock.now() - gatehouse.config.mcp.sessionIdleTimeout;
@@ -216,6 +220,7 @@ export async function registerMcpEndpoint(
     sessionCount: () => sessions.size,
     async close() {
       clearInterval(sweep);
+      stopListening();
       await Promise.all([...sessions.keys()].map((id) => closeSession(id, 'shutdown')));
     },
   };
