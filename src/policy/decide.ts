@@ -110,8 +110,7 @@ function verdict(
   const reason = winners.map((rule) => rule.reason).join('; ');
   const base = { effect, ruleIds, matched, reason, bundleVersion: bundle.version };
   switch (effect) {
-    case 'deny':
-    {
+    case 'deny': {
       const terminating = winners.find((rule) => rule.terminate);
       return terminating
         ? { ...base, code: 'policy_denied', terminate: true, terminatedBy: terminating.id }
@@ -191,7 +190,8 @@ class EvaluationScope {
     const { input } = this;
     const { state } = input.session;
     if (rule.matchesPrincipal && !rule.matchesPrincipal(input.principal)) return 'principal';
-    for (const arg of rule.args) if (!arg.test(argument(input.call.args, arg.name))) return `args.${arg.name}`;
+    for (const arg of rule.args)
+      if (!arg.test(argument(input.call.args, arg.name))) return `args.${arg.name}`;
     if (rule.taint && !taintMatches(rule.taint, state.taint)) return 'taint';
     for (const [index, check] of rule.after.entries())
       if (!happened(check, state, input.now)) return `after[${index}]`;

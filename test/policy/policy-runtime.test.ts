@@ -132,7 +132,9 @@ describe.each(STORE_DRIVERS)('policy versions and sessions on %s', (driver) => {
     const session = await sessions.start({ agentId: 'agt_other' });
     const call = { tool: 'fs.read_file', args: {} };
     expect(await codeOf(sessions.decide({ sessionId: session.id, principal, call }))).toBe('forbidden');
-    expect(await codeOf(sessions.decide({ sessionId: 'ses_nope', principal, call }))).toBe('session_not_found');
+    expect(await codeOf(sessions.decide({ sessionId: 'ses_nope', principal, call }))).toBe(
+      'session_not_found',
+    );
   });
 
   it('runs a shadow bundle beside the active one and records where they differ', async () => {

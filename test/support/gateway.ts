@@ -91,10 +91,7 @@ export async function startGatewayFixture(options: {
     { name: 'everything-key', value: secrets[0] as string, upstream: 'everything' },
     SETUP,
   );
-  await bootstrap.vault.set(
-    { name: 'outbox-key', value: secrets[1] as string, upstream: 'outbox' },
-    SETUP,
-  );
+  await bootstrap.vault.set({ name: 'outbox-key', value: secrets[1] as string, upstream: 'outbox' }, SETUP);
   await bootstrap.close();
 
   const server = await startServer(config, { log: (line) => logs.push(line) });

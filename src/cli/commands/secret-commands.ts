@@ -3,7 +3,6 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { GatehouseError } from '../../errors/index.js';
 import { MAX_SECRET_BYTES } from '../../vault/index.js';
-import { type AdminClient, type AdminResponse, ensureOk } from '../admin-client.js';
 import { type CommandContext, createCommandContext } from '../context.js';
 import { type CliIo, renderTable } from '../output.js';
 

@@ -135,11 +135,13 @@ export function createSessionRepository(db: SqlExecutor): SessionRepository {
     },
     async list(filter) {
       const rows = filter.agentId
-        ? await db.all<SessionRow>('SELECT * FROM policy_sessions WHERE agent_id = ? ORDER BY updated_at DESC, id LIMIT ?', [
-            filter.agentId,
+        ? await db.all<SessionRow>(
+            'SELECT * FROM policy_sessions WHERE agent_id = ? ORDER BY updated_at DESC, id LIMIT ?',
+            [filter.agentId, filter.limit],
+          )
+        : await db.all<SessionRow>('SELECT * FROM policy_sessions ORDER BY updated_at DESC, id LIMIT ?', [
             filter.limit,
-          ])
-        : await db.all<SessionRow>('SELECT * FROM policy_sessions ORDER BY updated_at DESC, id LIMIT ?', [filter.limit]);
+          ]);
       return rows.map(sessionFromRow);
     },
     async updateState(id, expectedRevision, state, at) {
