@@ -344,6 +344,23 @@ describe('with the native policy', () => {
   });
 
   describe('mapping onto the policy engine', () => {
+    it('audits every decision with the caller, subject, action, resource and rules', async () => {
+      await evaluate(agentCall('invoice-bot', 'erp.create_invoice', { amount: 500 }));
+      const entries = await fx.gatehouse.store.audit.list(0, 100_000);
+      const last = entries.filter((entry) => entry.action === 'authzen.decision').at(-1);
+      expect(last).toMatchObject({
+        actor: expect.stringMatching(/^admin:/),
+        target: 'tool:erp.create_invoice',
+        details: {
+          subject: { type: 'agent', id: 'invoice-bot' },
+          action: 'call',
+          decision: true,
+          effect: 'allow',
+          ruleIds: ['invoices-small'],
+        },
+      });
+    });
+
     it('decides a tool call of a registered agent, by name or by id', async () => {
       for (const ref of ['invoice-bot', invoiceBotId]) {
         const response = await evaluate(agentCall(ref, 'erp.create_invoice', { amount: 500 }));

@@ -18,7 +18,7 @@ import { GatehouseError, isGatehouseError } from '../../errors/index.js';
 import type { AdminPrincipal } from '../../identity/admin-principal.js';
 import { principalOfAgent } from '../../policy-runtime/index.js';
 import { requireAgent } from '../../registry/index.js';
-import { authenticateAdmin, requirePermission } from '../app.js';
+import { authenticateAdmin, principalOf, requirePermission } from '../app.js';
 import type { Gatehouse } from '../create-gatehouse.js';
 import { classifyRequestError, sendProblem } from '../problem.js';
 
@@ -83,7 +83,7 @@ export function registerAuthzenRoutes(
         { schema: { tags: ['authzen'], security, summary: 'AuthZEN Access Evaluation' } },
         async (request) => {
           const evaluation = parseEvaluationRequest(requireBody(request));
-          return createEvaluator(gatehouse)(evaluation);
+          return createEvaluator(gatehouse, principalOf(request).actor)(evaluation);
         },
       );
       access.post(
@@ -91,7 +91,7 @@ export function registerAuthzenRoutes(
         { schema: { tags: ['authzen'], security, summary: 'AuthZEN Access Evaluations (batch)' } },
         async (request) => {
           const parsed = parseEvaluationsRequest(requireBody(request));
-          const evaluate = createEvaluator(gatehouse);
+          const evaluate = createEvaluator(gatehouse, principalOf(request).actor);
           if (parsed.kind === 'single') return evaluate(parsed.evaluation);
           return { evaluations: await runEvaluations(parsed.items, parsed.semantic, evaluate) };
         },
@@ -102,9 +102,13 @@ export function registerAuthzenRoutes(
 
 /**
  * Decides evaluations with one bundle and one instant for the whole request, so a batch is answered by a
- * single policy version. Registry lookups of `agent` subjects are made once per request and id.
+ * single policy version. Registry lookups of `agent` subjects are made once per request and id. Every decision
+ * is audited (durably, before the answer) as `authzen.decision`, like the gateway's own.
  */
-function createEvaluator(gatehouse: Gatehouse): (evaluation: AuthzenEvaluation) => Promise<AuthzenDecision> {
+function createEvaluator(
+  gatehouse: Gatehouse,
+  actor: string,
+): (evaluation: AuthzenEvaluation) => Promise<AuthzenDecision> {
   const bundle = gatehouse.policies.active();
   const now = gatehouse.clock.now();
   const agents = new Map<string, Promise<AgentLookup>>();
@@ -119,7 +123,20 @@ function createEvaluator(gatehouse: Gatehouse): (evaluation: AuthzenEvaluation) 
       }
       agent = await lookup;
     }
-    return decideEvaluation(bundle, evaluation, { now, agent });
+    const answer = decideEvaluation(bundle, evaluation, { now, agent });
+    const context = answer.context && 'effect' in answer.context ? answer.context : undefined;
+    await gatehouse.audit.record({
+      actor,
+      action: 'authzen.decision',
+      target: `${evaluation.resource.type}:${evaluation.resource.id}`,
+      details: {
+        subject: { type: evaluation.subject.type, id: evaluation.subject.id },
+        action: evaluation.action.name,
+        decision: answer.decision,
+        ...(context ? { effect: context.effect, code: context.code, ruleIds: context.rule_ids } : {}),
+      },
+    });
+    return answer;
   };
 }
 
