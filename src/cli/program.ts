@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isGatehouseError, toGatehouseError } from '../errors/index.js';
 import { registerDemoCommand } from './commands/demo-command.js';
+import { registerDiscoverCommand } from './commands/discover-command.js';
 import { registerMcpCommand } from './commands/mcp-command.js';
 import {
   registerAdminCommands,
@@ -17,6 +18,8 @@ import {
 import { registerSecretCommands } from './commands/secret-commands.js';
 import { registerServeCommand } from './commands/serve-command.js';
 import { registerSessionCommands } from './commands/session-commands.js';
+import { registerToolCommands } from './commands/tool-commands.js';
+import { registerUsageCommand } from './commands/usage-command.js';
 import type { CliIo } from './output.js';
 
 export function createProgram(io: CliIo): Command {
@@ -36,12 +39,15 @@ export function createProgram(io: CliIo): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerServeCommand(program, io);
   registerDemoCommand(program, io);
+  registerDiscoverCommand(program, io);
   registerMcpCommand(program, io);
   registerTeamCommands(program, io);
   registerUserCommands(program, io);
   registerAgentCommands(program, io);
   registerPolicyCommands(program, io);
   registerSessionCommands(program, io);
+  registerToolCommands(program, io);
+  registerUsageCommand(program, io);
   registerSecretCommands(program, io);
   registerKeyCommands(program, io);
   registerAuditCommands(program, io);

@@ -1,5 +1,6 @@
 import ms from 'ms';
 import { z } from 'zod';
+import { DiscoveryConfigSchema } from '../discovery/discovery-config.js';
 
 /** A duration as `ms` understands it (`90s`, `5m`, `7d`) or a number of milliseconds. */
 const DurationSchema = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
@@ -65,6 +66,113 @@ const UpstreamSchema = z.discriminatedUnion('transport', [
 ]);
 
 export type UpstreamConfig = z.output<typeof UpstreamSchema>;
+
+/** One LLM provider the gateway fronts at `/llm/<name>/v1/...` (docs/llm-gateway.md). */
+const LlmProviderSchema = z.strictObject({
+  name: UpstreamNameSchema,
+  /** The wire format it speaks. */
+  kind: z.enum(['openai', 'anthropic']),
+  /** The API root, `/v1` included: `https://api.openai.com/v1`, `https://api.anthropic.com/v1`. */
+  baseUrl: z.url(),
+  /** The vault secret holding the provider key (bind it with `--upstream <name>`). */
+  apiKeySecret: SecretRefSchema,
+  /** Longest wait for the response headers, and for each next chunk of the body. */
+  timeout: DurationSchema.default(60_000),
+  /** Plain extra headers sent to the provider (never secrets), e.g. `OpenAI-Organization`. */
+  headers: z.record(z.string(), z.string()).default({}),
+});
+
+/** Token budgets (input + output) in UTC calendar days and months. */
+const TokenBudgetSchema = z.strictObject({
+  daily: z.number().int().positive().optional(),
+  monthly: z.number().int().positive().optional(),
+});
+
+// RFC 9110 token characters: what a header name may be made of.
+const HeaderNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, 'a header name')
+  .refine(
+    (name) => !['host', 'connection', 'content-length', 'transfer-encoding'].includes(name.toLowerCase()),
+    'this header cannot carry a credential',
+  );
+
+/** One credentialed egress route: `/egress/<name>/...` goes to `baseUrl` with a vault secret injected. */
+const EgressRouteSchema = z.strictObject({
+  name: UpstreamNameSchema,
+  /** An http(s) URL without credentials, query or fragment; request paths are appended below its path. */
+  baseUrl: z
+    .url()
+    .refine((value) => /^https?:\/\//i.test(value), 'must be an http:// or https:// URL')
+    .refine((value) => {
+      const url = new URL(value);
+      return url.username === '' && url.password === '' && url.search === '' && url.hash === '';
+    }, 'must not carry credentials, a query or a fragment'),
+  credential: z
+    .strictObject({
+      secret: SecretRefSchema,
+      /** The header the secret goes in (e.g. `Authorization`, `x-api-key`)... */
+      header: HeaderNameSchema.optional(),
+      /** ...or the query parameter (e.g. `key`). Exactly one of the two. */
+      query: z.string().min(1).max(100).optional(),
+      /** Put before the value, e.g. `Bearer `. */
+      prefix: z
+        .string()
+        .regex(/^[\t\x20-\x7e]*$/, 'printable characters only')
+        .default(''),
+    })
+    .refine((credential) => (credential.header === undefined) !== (credential.query === undefined), {
+      message: 'name exactly one of `header` or `query`',
+    }),
+  /** How long the upstream may take to send its response head. */
+  timeout: DurationSchema.optional(),
+});
+
+export type EgressRouteConfig = z.output<typeof EgressRouteSchema>;
+
+/** An OpenID Connect provider whose users' tokens Gatehouse accepts as token-exchange subject tokens. */
+const IdentityIssuerSchema = z.strictObject({
+  /** The exact `iss` of its tokens; discovery is read from `<issuer>/.well-known/openid-configuration`. */
+  issuer: z
+    .url()
+    .refine(
+      (value) =>
+        /^https:\/\//i.test(value) || /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(\/|$)/i.test(value),
+      'must be an https:// URL (http:// only for localhost)',
+    ),
+  /** The `aud` its tokens carry for Gatehouse (usually the client id Gatehouse or the agents have there). */
+  audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  /** Skips discovery and fetches the keys from here. */
+  jwksUri: z.url().optional(),
+  /** The claim that names the user: `email`, `preferred_username`, `sub`... */
+  usernameClaim: z.string().min(1).default('email'),
+  /** The claim holding the user's groups (a list of strings), visible to policies as `user.properties.groups`. */
+  groupsClaim: z.string().min(1).default('groups'),
+});
+
+const IdentitySchema = z.strictObject({
+  issuers: z
+    .array(IdentityIssuerSchema)
+    .default([])
+    .refine(
+      (list) => new Set(list.map((issuer) => issuer.issuer)).size === list.length,
+      'issuers must be unique',
+    ),
+  /** Most agents one delegation chain may hold (user -> agent -> sub-agent ...). */
+  maxChainDepth: z.number().int().min(1).max(16).default(4),
+  /** How long fetched discovery documents and key sets are trusted before they are read again. */
+  jwksCacheTtl: DurationSchema.default(10 * 60_000),
+  /**
+   * Registered agents served as MCP upstreams (`http` upstreams by name): on each call through one, Gatehouse
+   * exchanges the caller's token for one issued to the callee, with the chain extended.
+   */
+  agentUpstreams: z
+    .array(z.strictObject({ upstream: UpstreamNameSchema, agent: z.string().min(1).max(200) }))
+    .default([]),
+});
+
+export type IdentityConfig = z.output<typeof IdentitySchema>;
+export type IdentityIssuerConfig = z.output<typeof IdentityIssuerSchema>;
 
 export const GatehouseConfigSchema = z
   .strictObject({
@@ -150,6 +258,66 @@ export const GatehouseConfigSchema = z
         refreshInterval: DurationSchema.default(2_000),
       })
       .prefault({}),
+    /** Plain HTTP egress (docs/egress.md): the forward proxy and credentialed routes. */
+    egress: z
+      .strictObject({
+        /** The HTTP_PROXY/HTTPS_PROXY-compatible forward proxy, on its own port. */
+        proxy: z
+          .strictObject({
+            enabled: z.boolean().default(false),
+            host: z.string().min(1).default('127.0.0.1'),
+            port: z.number().int().min(0).max(65535).default(7401),
+          })
+          .prefault({}),
+        /** Let egress reach private, loopback and unique-local addresses (never link-local or metadata). */
+        allowPrivateAddresses: z.boolean().default(false),
+        /** Hosts (`name`, `*.suffix`, or an ip) that may resolve to any address, metadata included. */
+        allowPrivateHosts: z.array(z.string().min(1).max(253)).default([]),
+        /** How long connecting to the destination may take. */
+        connectTimeout: DurationSchema.default(10_000),
+        /** A proxied exchange or tunnel with no traffic for this long is closed. */
+        idleTimeout: DurationSchema.default(5 * 60_000),
+        routes: z
+          .array(EgressRouteSchema)
+          .default([])
+          .refine(
+            (list) => new Set(list.map((route) => route.name)).size === list.length,
+            'egress route names must be unique',
+          ),
+      })
+      .prefault({}),
+    /** The LLM gateway (docs/llm-gateway.md): providers, token budgets, what the audit keeps. */
+    llm: z
+      .strictObject({
+        providers: z
+          .array(LlmProviderSchema)
+          .default([])
+          .refine(
+            (list) => new Set(list.map((provider) => provider.name)).size === list.length,
+            'llm provider names must be unique',
+          ),
+        /** Per agent and per team (by name). */
+        budgets: z
+          .strictObject({
+            agents: z.record(z.string(), TokenBudgetSchema).default({}),
+            teams: z.record(z.string(), TokenBudgetSchema).default({}),
+          })
+          .prefault({}),
+        /** Put prompts and completions in the audit log (off: only model, token counts, duration, outcome). */
+        storeBodies: z.boolean().default(false),
+        /** Largest request body an agent may send to a provider. */
+        maxRequestBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(64 * 1024 * 1024)
+          .default(8 * 1024 * 1024),
+      })
+      .prefault({}),
+    /** Users from OpenID Connect providers and delegation by token exchange (docs/delegation.md). */
+    identity: IdentitySchema.prefault({}),
+    /** Discovery of shadow agents (docs/discovery.md): schedule, provider endpoints, extra key patterns. */
+    discovery: DiscoveryConfigSchema.prefault({}),
   })
   .refine((config) => config.store.driver !== 'postgres' || config.masterKey !== undefined, {
     path: ['masterKey'],

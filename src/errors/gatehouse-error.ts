@@ -39,6 +39,13 @@ export const ERROR_CODES = {
   invalid_token: { status: 401, exit: 5, title: 'Invalid access token' },
   capability_invalid: { status: 403, exit: 5, title: 'Invalid capability' },
   capability_replayed: { status: 403, exit: 5, title: 'Capability already redeemed' },
+  // delegation (token exchange, RFC 8693)
+  invalid_scope: { status: 400, exit: 2, title: 'Scope wider than the parent grant' },
+  invalid_target: { status: 400, exit: 2, title: 'Audience not allowed' },
+  delegation_forbidden: { status: 403, exit: 5, title: 'Delegation not allowed' },
+  delegation_too_deep: { status: 403, exit: 5, title: 'Delegation chain too deep' },
+  insufficient_scope: { status: 403, exit: 5, title: 'Outside the token scope' },
+  idp_unavailable: { status: 503, exit: 69, title: 'Identity provider unavailable' },
   // policy
   policy_invalid: { status: 400, exit: 2, title: 'Policy bundle does not compile' },
   policy_denied: { status: 403, exit: 5, title: 'Denied by policy' },
@@ -58,10 +65,33 @@ export const ERROR_CODES = {
   upstream_error: { status: 502, exit: 69, title: 'Upstream failed' },
   call_cancelled: { status: 499, exit: 1, title: 'Call cancelled' },
   mcp_session_not_found: { status: 404, exit: 3, title: 'MCP session not found' },
+  // tool pinning
+  tool_held: { status: 403, exit: 5, title: 'Tool held for review' },
+  tool_not_held: { status: 409, exit: 4, title: 'Tool is not held for the agent' },
+  tool_hash_mismatch: { status: 409, exit: 4, title: 'Tool changed again since it was looked at' },
+  // egress (forward proxy and credentialed routes)
+  proxy_auth_required: { status: 407, exit: 5, title: 'Proxy authentication required' },
+  egress_target_invalid: { status: 400, exit: 2, title: 'Invalid egress target' },
+  egress_host_not_in_manifest: { status: 403, exit: 5, title: 'Host not in the agent manifest' },
+  egress_address_forbidden: { status: 403, exit: 5, title: 'Destination address not allowed' },
+  egress_route_not_found: { status: 404, exit: 3, title: 'Egress route not found' },
+  egress_unreachable: { status: 502, exit: 69, title: 'Egress destination unreachable' },
+  egress_timeout: { status: 504, exit: 69, title: 'Egress destination timed out' },
+  // LLM gateway
+  provider_not_found: { status: 404, exit: 3, title: 'LLM provider not found' },
+  provider_key_refused: { status: 401, exit: 5, title: 'Provider key refused' },
+  llm_provider_not_in_manifest: { status: 403, exit: 5, title: 'LLM provider not in the agent manifest' },
+  budget_exceeded: { status: 429, exit: 5, title: 'Token budget exceeded' },
+  provider_unavailable: { status: 502, exit: 69, title: 'LLM provider unavailable' },
+  provider_timeout: { status: 504, exit: 69, title: 'LLM provider timed out' },
+  provider_stream_interrupted: { status: 502, exit: 69, title: 'LLM provider stream interrupted' },
   // vault
   secret_not_found: { status: 404, exit: 3, title: 'Secret not found' },
   secret_upstream_mismatch: { status: 409, exit: 4, title: 'Secret bound to another upstream' },
   secret_unusable: { status: 409, exit: 4, title: 'Secret cannot be injected there' },
+  // discovery
+  discovery_candidate_not_found: { status: 404, exit: 3, title: 'Discovery candidate not found' },
+  discovery_path_not_found: { status: 404, exit: 3, title: 'Path to scan not found' },
   // operations
   invalid_config: { status: 500, exit: 78, title: 'Invalid configuration' },
   master_key_mismatch: { status: 500, exit: 78, title: 'Master key does not match stored keys' },

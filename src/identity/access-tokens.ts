@@ -1,9 +1,12 @@
 import type { JWTPayload } from 'jose';
+import { assertChainHolds } from '../delegation/check-chain.js';
+import { type Delegation, readDelegation } from '../delegation/delegation-claims.js';
 import { GatehouseError } from '../errors/index.js';
 import type { Clock } from '../lib/clock.js';
 import { createId } from '../lib/ids.js';
 import type { Agent } from '../registry/types.js';
 import type { Store } from '../store/index.js';
+import type { ActClaim } from '../verify/index.js';
 import type { SigningKeyring } from './signing-keyring.js';
 
 /** RFC 9068: the `typ` header of a JWT access token, so it cannot be confused with any other JWT we sign. */
@@ -21,6 +24,23 @@ export interface IssueAccessTokenOptions {
   clock: Clock;
   /** Space-separated scopes already granted; omitted from the token when absent. */
   scope?: string;
+  /** Delegation (RFC 8693): the token speaks for `subject` with `act` naming the actors; see docs/delegation.md. */
+  delegation?: DelegatedTokenClaims;
+}
+
+/** The claims a token exchange adds; the agent being issued to stays `client_id`. */
+export interface DelegatedTokenClaims {
+  /** On whose behalf: a user id, or the agent at the root of an agent-only chain. */
+  sub: string;
+  act?: ActClaim;
+  may_act?: { sub: string };
+  task?: Record<string, unknown>;
+  user?: { name?: string; email?: string; groups?: string[]; idp?: string };
+  /** Token ids this one was exchanged from, root first. */
+  parents?: string[];
+  parent_sid?: string;
+  /** Expiry cap, seconds since the epoch: never later than the parent's. */
+  notAfter: number;
 }
 
 /** The token response of RFC 6749 section 5.1, plus the token's `jti` for the audit log. */
@@ -43,6 +63,12 @@ export interface AccessTokenClaims extends JWTPayload {
   jti: string;
   client_id: string;
   scope?: string;
+  act?: ActClaim;
+  may_act?: { sub: string };
+  task?: Record<string, unknown>;
+  user?: { name?: string; email?: string; groups?: string[]; idp?: string };
+  parents?: string[];
+  parent_sid?: string;
 }
 
 export interface VerifyAccessTokenOptions {
@@ -59,10 +85,14 @@ export interface VerifyAccessTokenOptions {
 export async function issueAccessToken(options: IssueAccessTokenOptions): Promise<IssuedAccessToken> {
   const { agent } = options;
   const iat = Math.floor(options.clock.now() / 1000);
-  const expiresIn = Math.max(1, Math.floor(options.ttlMs / 1000));
+  const { delegation } = options;
+  const expiresIn = Math.max(
+    1,
+    Math.min(Math.floor(options.ttlMs / 1000), (delegation?.notAfter ?? Number.POSITIVE_INFINITY) - iat),
+  );
   const claims: AccessTokenClaims = {
     iss: options.issuer,
-    sub: agent.id,
+    sub: delegation?.sub ?? agent.id,
     aud: options.audience,
     iat,
     exp: iat + expiresIn,
@@ -70,6 +100,10 @@ export async function issueAccessToken(options: IssueAccessTokenOptions): Promis
     client_id: agent.id,
     ...(options.scope ? { scope: options.scope } : {}),
   };
+  if (delegation) {
+    const { notAfter: _notAfter, sub: _sub, ...extra } = delegation;
+    for (const [name, value] of Object.entries(extra)) if (value !== undefined) claims[name] = value;
+  }
   const token = await options.keyring.signJwt(claims, { typ: ACCESS_TOKEN_TYP });
   return {
     access_token: token,
@@ -82,12 +116,13 @@ export async function issueAccessToken(options: IssueAccessTokenOptions): Promis
 
 /**
  * Checks a bearer access token: signature by a published gateway key, `typ`, issuer, audience and expiry, and
- * that its agent still exists and is active, so suspending an agent stops its live tokens at once.
+ * that its agent still exists and is active, so suspending an agent stops its live tokens at once. A delegated
+ * token's whole chain is checked too: no revoked parent token, no deactivated user, no inactive agent.
  * Every failure is `invalid_token`.
  */
 export async function verifyAccessToken(
   options: VerifyAccessTokenOptions,
-): Promise<{ agent: Agent; claims: AccessTokenClaims }> {
+): Promise<{ agent: Agent; claims: AccessTokenClaims; delegation: Delegation }> {
   if (options.token.length === 0 || options.token.length > MAX_ACCESS_TOKEN_LENGTH) {
     throw new GatehouseError('invalid_token', 'the access token is not valid');
   }
@@ -99,11 +134,12 @@ export async function verifyAccessToken(
     now: options.clock.now(),
     ...(options.clockSkewMs === undefined ? {} : { clockSkewMs: options.clockSkewMs }),
   });
-  const sub = payload.sub as string;
-  const agent = await options.store.agents.findById(sub);
+  const delegation = readDelegation(payload);
+  const agent = await options.store.agents.findById(delegation.holder);
   if (!agent) throw new GatehouseError('invalid_token', 'the access token is not valid');
   if (agent.state !== 'active') {
     throw new GatehouseError('invalid_token', `the agent behind the access token is ${agent.state}`);
   }
-  return { agent, claims: payload as AccessTokenClaims };
+  await assertChainHolds(options.store, delegation, { skipAgent: agent.id });
+  return { agent, claims: payload as AccessTokenClaims, delegation };
 }

@@ -1,5 +1,7 @@
 import { auditedTransaction } from '../audit/audited-transaction.js';
 import { GatehouseError } from '../errors/index.js';
+import { pinToolsAtReview } from '../gateway/pinning/pin-at-review.js';
+import type { PolicyRuntime } from '../policy-runtime/index.js';
 import type { RegistryDeps } from './deps.js';
 import { requireActiveUser, requireAgent } from './lookup.js';
 import type { Agent } from './types.js';
@@ -14,9 +16,12 @@ export interface ReviewInput {
   reviewer?: string;
 }
 
-/** Approves or rejects the agent's current manifest version. */
+/**
+ * Approves or rejects the agent's current manifest version. An approval also pins the upstream tools the agent
+ * may use; with `policies` those the active policy allows count too, not only those its manifest names.
+ */
 export async function reviewAgent(
-  deps: RegistryDeps,
+  deps: RegistryDeps & { policies?: Pick<PolicyRuntime, 'active'> },
   caller: { actor: string; userId: string | null },
   agentRef: string,
   input: ReviewInput,
@@ -68,6 +73,14 @@ export async function reviewAgent(
       target: agent.id,
       details: { version: agent.manifestVersion, reviewerId: reviewer.id, note: input.note ?? null },
     });
+    // An approval pins the definitions of the upstream tools the agent may use, as gateways see them now.
+    if (input.decision === 'approve')
+      await pinToolsAtReview(tx, emit, {
+        agent: updated as Agent,
+        actor: caller.actor,
+        now,
+        policies: deps.policies,
+      });
     return updated as Agent;
   });
 }

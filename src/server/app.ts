@@ -7,6 +7,8 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { GatehouseError } from '../errors/index.js';
+import { registerEgressRoutes } from '../gateway/egress/index.js';
+import { registerLlmGateway } from '../gateway/llm/index.js';
 import { registerMcpEndpoint } from '../gateway/mcp/mcp-endpoint.js';
 import type { UpstreamPort } from '../gateway/mcp/ports.js';
 import { createUpstreamPool } from '../gateway/upstreams/index.js';
@@ -97,6 +99,10 @@ export async function buildApp(
     log: options.log ?? (() => {}),
   });
   app.addHook('onClose', () => mcp.close());
+  // Agents' credentialed API routes: agent tokens, never the admin auth hook.
+  await registerEgressRoutes(app, { gatehouse, log: options.log ?? (() => {}) });
+  const llm = await registerLlmGateway(app, { gatehouse, log: options.log ?? (() => {}) });
+  app.addHook('onClose', () => llm.close());
   await app.register(async (scoped) => {
     registerOAuthRoutes(scoped, {
       store: gatehouse.store,
@@ -109,6 +115,7 @@ export async function buildApp(
       accessTokenTtlMs: gatehouse.config.tokens.accessTokenTtl,
       clientAssertionMaxAgeMs: gatehouse.config.tokens.clientAssertionMaxAge,
       clockSkewMs: gatehouse.config.tokens.clockSkew,
+      identity: gatehouse.config.identity,
     });
   });
   await app.register(

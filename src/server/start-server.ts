@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { scheduleCapabilityRedemptionSweep } from '../capabilities/index.js';
 import type { GatehouseConfig } from '../config/index.js';
+import { type DiscoverySchedule, scheduleDiscovery } from '../discovery/index.js';
+import { type EgressProxy, startEgressProxy } from '../gateway/egress/index.js';
 import { createUpstreamPool, type UpstreamPool } from '../gateway/upstreams/index.js';
 import type { Clock } from '../lib/clock.js';
 import { type PolicyWatcher, watchPolicyPath } from '../policy-runtime/index.js';
@@ -15,6 +17,8 @@ export interface RunningServer {
   url: string;
   /** The upstream MCP servers this server fronts. */
   upstreams: UpstreamPool;
+  /** The egress forward proxy's URL (`HTTP_PROXY`/`HTTPS_PROXY`), when `egress.proxy.enabled`. */
+  egressProxyUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -30,12 +34,15 @@ export async function startServer(
   let refreshTimer: NodeJS.Timeout | undefined;
   let policyWatcher: PolicyWatcher | undefined;
   let upstreams: UpstreamPool | undefined;
+  let egressProxy: EgressProxy | undefined;
+  let discovery: DiscoverySchedule | undefined;
   const redemptionSweep = scheduleCapabilityRedemptionSweep(gatehouse, { intervalMs: 60_000 });
   const stopTimers = () => {
     clearInterval(sweepTimer);
     clearInterval(refreshTimer);
     policyWatcher?.close();
     redemptionSweep.stop();
+    discovery?.stop();
   };
   try {
     for (const warning of gatehouse.warnings) log(`warning: ${warning}`);
@@ -83,6 +90,13 @@ export async function startServer(
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.server.port;
     const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
+    if (config.egress.proxy.enabled) {
+      egressProxy = await startEgressProxy(gatehouse, {
+        host: config.egress.proxy.host,
+        port: config.egress.proxy.port,
+        log,
+      });
+    }
     await gatehouse.audit.record({
       actor: 'system',
       action: 'server.started',
@@ -97,6 +111,8 @@ export async function startServer(
     await sweep();
     sweepTimer = setInterval(sweep, Math.max(1000, config.lifecycle.sweepInterval));
     sweepTimer.unref();
+    // Off unless `discovery.interval` is set; each run is recorded, new shadows audited and logged.
+    discovery = scheduleDiscovery(gatehouse, { log });
     if ((await gatehouse.store.adminTokens.list()).length === 0) {
       log(
         'no admin token exists yet: create one with `gatehouse admin token create --role admin` (same --data-dir)',
@@ -110,8 +126,10 @@ export async function startServer(
       app: server,
       url,
       upstreams: pool,
+      egressProxyUrl: egressProxy?.url,
       async close() {
         stopTimers();
+        await egressProxy?.close();
         await server.close();
         await upstreams?.close();
         await gatehouse.audit
@@ -122,6 +140,7 @@ export async function startServer(
     };
   } catch (error) {
     stopTimers();
+    await egressProxy?.close().catch(() => {});
     await app?.close().catch(() => {});
     await upstreams?.close().catch(() => {});
     await gatehouse.close().catch(() => {});

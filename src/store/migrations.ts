@@ -116,6 +116,83 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX capability_redemptions_expiry ON capability_redemptions(expires_at);
     `,
   },
+  {
+    version: 4,
+    name: 'llm usage',
+    sql: (t) => `
+        CREATE TABLE llm_usage (
+          id TEXT PRIMARY KEY, at ${t.int64} NOT NULL, agent_id TEXT NOT NULL, team_id TEXT NOT NULL,
+          session_id TEXT, provider TEXT NOT NULL, operation TEXT NOT NULL, model TEXT NOT NULL,
+          input_tokens ${t.int64} NOT NULL, output_tokens ${t.int64} NOT NULL, outcome TEXT NOT NULL,
+          duration_ms ${t.int64} NOT NULL);
+        CREATE INDEX llm_usage_agent_at ON llm_usage(agent_id, at);
+        CREATE INDEX llm_usage_team_at ON llm_usage(team_id, at);
+        CREATE INDEX llm_usage_at ON llm_usage(at);
+        CREATE TABLE llm_usage_daily (
+          scope TEXT NOT NULL, owner_id TEXT NOT NULL, day ${t.int64} NOT NULL, requests ${t.int64} NOT NULL,
+          tokens ${t.int64} NOT NULL, PRIMARY KEY (scope, owner_id, day));
+    `,
+  },
+  // Tool definitions are TEXT, not JSON: their canonical text is what is hashed, and JSONB would reorder it.
+  {
+    version: 5,
+    name: 'tool pinning',
+    sql: (t) => `
+        CREATE TABLE tool_pin_baselines (
+          agent_id TEXT PRIMARY KEY REFERENCES agents(id), manifest_version INTEGER,
+          established_at ${t.int64} NOT NULL, established_by TEXT NOT NULL, updated_at ${t.int64} NOT NULL);
+        CREATE TABLE tool_pins (
+          agent_id TEXT NOT NULL REFERENCES agents(id), tool TEXT NOT NULL, upstream TEXT NOT NULL,
+          hash TEXT NOT NULL, definition TEXT NOT NULL, pinned_at ${t.int64} NOT NULL, pinned_by TEXT NOT NULL,
+          PRIMARY KEY (agent_id, tool));
+        CREATE TABLE observed_tools (
+          tool TEXT PRIMARY KEY, upstream TEXT NOT NULL, hash TEXT NOT NULL, definition TEXT NOT NULL,
+          first_seen_at ${t.int64} NOT NULL, changed_at ${t.int64} NOT NULL);
+        CREATE TABLE tool_holds (
+          agent_id TEXT NOT NULL REFERENCES agents(id), tool TEXT NOT NULL, upstream TEXT NOT NULL,
+          hash TEXT NOT NULL, kind TEXT NOT NULL, pinned_hash TEXT, definition TEXT NOT NULL,
+          held_at ${t.int64} NOT NULL, PRIMARY KEY (agent_id, tool, hash));
+    `,
+  },
+  {
+    version: 6,
+    name: 'delegation: exchanged tokens, revocations, token sessions',
+    sql: (t) => `
+        CREATE TABLE delegated_tokens (
+          jti TEXT PRIMARY KEY, parent_jti TEXT, root_jti TEXT NOT NULL, subject TEXT NOT NULL,
+          subject_kind TEXT NOT NULL, holder TEXT NOT NULL, audience TEXT NOT NULL, chain ${t.json} NOT NULL,
+          scope TEXT, task ${t.json}, parent_session TEXT, via_tool TEXT, issued_at ${t.int64} NOT NULL,
+          expires_at ${t.int64} NOT NULL);
+        CREATE INDEX delegated_tokens_root ON delegated_tokens(root_jti);
+        CREATE INDEX delegated_tokens_expiry ON delegated_tokens(expires_at);
+        CREATE TABLE token_revocations (
+          jti TEXT PRIMARY KEY, revoked_at ${t.int64} NOT NULL, expires_at ${t.int64} NOT NULL,
+          revoked_by TEXT NOT NULL, reason TEXT);
+        CREATE TABLE token_sessions (
+          session_id TEXT PRIMARY KEY, jti TEXT NOT NULL, opened_at ${t.int64} NOT NULL);
+        CREATE INDEX token_sessions_jti ON token_sessions(jti);
+    `,
+  },
+  {
+    version: 7,
+    name: 'discovery history',
+    sql: (t) => `
+        CREATE TABLE discovery_runs (
+          id TEXT PRIMARY KEY, started_at ${t.int64} NOT NULL, finished_at ${t.int64} NOT NULL, host TEXT NOT NULL,
+          source TEXT NOT NULL, actor TEXT NOT NULL, summary ${t.json} NOT NULL);
+        CREATE INDEX discovery_runs_finished ON discovery_runs(finished_at);
+        CREATE TABLE discovery_candidates (
+          id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, host TEXT NOT NULL, status TEXT NOT NULL,
+          agent_id TEXT, confidence INTEGER NOT NULL, providers ${t.json} NOT NULL, owner TEXT,
+          first_seen ${t.int64} NOT NULL, last_seen ${t.int64} NOT NULL, first_run TEXT NOT NULL, last_run TEXT NOT NULL);
+        CREATE INDEX discovery_candidates_last_seen ON discovery_candidates(last_seen);
+        CREATE TABLE discovery_findings (
+          id TEXT PRIMARY KEY, candidate_id TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL,
+          summary TEXT NOT NULL, location TEXT NOT NULL, first_seen ${t.int64} NOT NULL, last_seen ${t.int64} NOT NULL,
+          last_run TEXT NOT NULL);
+        CREATE INDEX discovery_findings_candidate ON discovery_findings(candidate_id);
+    `,
+  },
 ];
 
 /** The DDL of a migration in one dialect. */

@@ -8,6 +8,9 @@ import {
   type CapabilityRedemptionRepository,
   createCapabilityRedemptionRepository,
 } from './repositories/capability-redemptions.js';
+import { createDelegationRepository, type DelegationRepository } from './repositories/delegations.js';
+import { createDiscoveryRepository, type DiscoveryRepository } from './repositories/discovery.js';
+import { createLlmUsageRepository, type LlmUsageRepository } from './repositories/llm-usage.js';
 import { createManifestRepository, type ManifestRepository } from './repositories/manifests.js';
 import { createSessionRepository, type SessionRepository } from './repositories/policy-sessions.js';
 import {
@@ -17,6 +20,7 @@ import {
 import { createSecretRepository, type SecretRepository } from './repositories/secrets.js';
 import { createSigningKeyRepository, type SigningKeyRepository } from './repositories/signing-keys.js';
 import { createTeamRepository, type TeamRepository } from './repositories/teams.js';
+import { createToolPinRepository, type ToolPinRepository } from './repositories/tool-pins.js';
 import {
   createUsedAssertionRepository,
   type UsedAssertionRepository,
@@ -39,6 +43,10 @@ export interface Repositories {
   sessions: SessionRepository;
   secrets: SecretRepository;
   capabilityRedemptions: CapabilityRedemptionRepository;
+  delegations: DelegationRepository;
+  llmUsage: LlmUsageRepository;
+  toolPins: ToolPinRepository;
+  discovery: DiscoveryRepository;
 }
 
 /** Repositories in a transaction that holds the audit-chain lock, able to append to the chain atomically. */
@@ -81,6 +89,10 @@ export function createRepositories(db: SqlExecutor): Repositories {
     sessions: createSessionRepository(db),
     secrets: createSecretRepository(db),
     capabilityRedemptions: createCapabilityRedemptionRepository(db),
+    delegations: createDelegationRepository(db),
+    llmUsage: createLlmUsageRepository(db),
+    toolPins: createToolPinRepository(db),
+    discovery: createDiscoveryRepository(db),
   };
 }
 

@@ -68,7 +68,7 @@ describe('gatehouse policy', () => {
     const result = await cli('policy', 'check', 'bad.yaml');
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/bad\.yaml:4:\d+: rule `r1`/);
-    expect((await cli('policy', 'check', EXAMPLES)).stdout).toMatch(/^ok: \d+ rules in 5 file/);
+    expect((await cli('policy', 'check', EXAMPLES)).stdout).toMatch(/^ok: \d+ rules in \d+ file/);
   });
 
   it('explains one call rule by rule, in JSON too', async () => {

@@ -99,6 +99,20 @@ export function registerSessionCommands(program: Command, io: CliIo) {
     });
 
   sessions
+    .command('graph')
+    .description(
+      'the call graph of the task a session belongs to: users, agents and tools; delegations and calls with decisions',
+    )
+    .argument('<session>', 'session id (ses_…)')
+    .action(async (id: string, _options: object, command: Command) => {
+      const ctx = createCommandContext(io, command);
+      const result = await ctx.withClient((client) =>
+        ctx.call<{ graph: GraphView }>(client, 'GET', `/admin/v1/sessions/${encodeURIComponent(id)}/graph`),
+      );
+      ctx.print(result, () => renderGraph(result.graph));
+    });
+
+  sessions
     .command('start')
     .description(
       'create a task session for an agent with a scope; the agent joins it with the gatehouse-session header',
@@ -121,4 +135,55 @@ export function registerSessionCommands(program: Command, io: CliIo) {
       );
       ctx.print(result, () => `${result.session.id}\n`);
     });
+}
+
+interface GraphView {
+  session: string;
+  rootToken: string | null;
+  sessions: string[];
+  nodes: Array<{ id: string; kind: string; label: string }>;
+  edges: Array<{
+    from: string;
+    to: string;
+    kind: 'delegation' | 'call';
+    via?: string;
+    session?: string;
+    step?: number;
+    effect?: string;
+    code?: string;
+    at: string;
+  }>;
+}
+
+/** Delegations, then calls, as `from -> to` lines with the decision of each call. */
+function renderGraph(graph: GraphView): string {
+  const label = new Map(graph.nodes.map((node) => [node.id, `${node.kind} ${node.label}`]));
+  const name = (id: string) => label.get(id) ?? id;
+  const head = renderRecord({
+    session: graph.session,
+    'task sessions': graph.sessions,
+    'root token': graph.rootToken,
+  });
+  const delegations = graph.edges.filter((edge) => edge.kind === 'delegation');
+  const calls = graph.edges.filter((edge) => edge.kind === 'call');
+  const delegationLines =
+    delegations.length === 0
+      ? 'no delegation: the agent acts for itself\n'
+      : renderTable(delegations, [
+          ['DELEGATED BY', (edge) => name(edge.from)],
+          ['TO', (edge) => name(edge.to)],
+          ['VIA CALL', (edge) => edge.via],
+          ['AT', (edge) => edge.at],
+        ]);
+  const callLines =
+    calls.length === 0
+      ? 'no calls yet\n'
+      : renderTable(calls, [
+          ['AGENT', (edge) => name(edge.from)],
+          ['TOOL', (edge) => name(edge.to).replace(/^tool /, '')],
+          ['DECISION', (edge) => `${edge.effect} (${edge.code})`],
+          ['SESSION', (edge) => `${edge.session} #${edge.step}`],
+          ['AT', (edge) => edge.at],
+        ]);
+  return `${head}\n${delegationLines}\n${callLines}`;
 }

@@ -43,11 +43,16 @@ export function createGatewayServer(deps: GatewayDeps, caller: CallerContext): S
   };
 
   server.setRequestHandler(ListToolsRequestSchema, () =>
-    guard(async () => ({
-      tools: (await deps.catalog.list())
-        .filter((tool) => visible(tool.name))
-        .map((tool) => ({ ...tool.tool, name: tool.name })),
-    })),
+    guard(async () => {
+      const listed = (await deps.catalog.list()).filter((tool) => visible(tool.name));
+      // Tools whose definition differs from what was reviewed for this agent stay hidden (tool pinning).
+      const held = await deps.pinning.held(caller, listed);
+      return {
+        tools: listed
+          .filter((tool) => !held.has(tool.name))
+          .map((tool) => ({ ...tool.tool, name: tool.name })),
+      };
+    }),
   );
 
   server.setRequestHandler(CallToolRequestSchema, (request, extra) =>

@@ -4,11 +4,17 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ErrorCode, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  type AgentTokenCaller,
+  authenticateAgentToken,
+  sameDelegation,
+} from '../../delegation/authenticate-agent-token.js';
 import { GatehouseError, isGatehouseError } from '../../errors/index.js';
 import { createId } from '../../lib/ids.js';
 import { principalOfAgent } from '../../policy-runtime/index.js';
 import type { Gatehouse } from '../../server/create-gatehouse.js';
-import { type AuthenticatedAgent, authenticateAgent, bearerChallenge } from './agent-auth.js';
+import { toolPinningOf } from '../pinning/index.js';
+import { bearerChallenge } from './agent-auth.js';
 import { createGatewayServer } from './gateway-session.js';
 import type { UpstreamPort } from './ports.js';
 import { createResultRedactor } from './result-redaction.js';
@@ -43,12 +49,22 @@ export async function registerMcpEndpoint(
 ): Promise<McpEndpoint> {
   const { gatehouse } = deps;
   const catalog = createToolCatalog(deps.upstreams, deps.log);
+  const pinning = toolPinningOf(gatehouse, deps.log);
   const gateway = {
     gatehouse,
     upstreams: deps.upstreams,
     catalog,
     redactor: createResultRedactor(gatehouse),
+    pinning,
   };
+  // Every tool list an upstream publishes is stored for reviews and checked against the agents' pins.
+  const stopObserving = deps.upstreams.onToolsChanged((upstream) => {
+    void deps.upstreams
+      .listTools()
+      .then((tools) => pinning.observe(tools, upstream))
+      .catch(() => {});
+  });
+  await pinning.observe(await deps.upstreams.listTools());
   const sessions = new Map<string, OpenSession>();
   // Agents learn of upstream tool changes (a restart with new tools, `list_changed`) as MCP asks.
   const stopListening = deps.upstreams.onToolsChanged(() => {
@@ -78,28 +94,42 @@ export async function registerMcpEndpoint(
       .catch(() => {});
   };
 
-  const openSession = async (auth: AuthenticatedAgent, request: FastifyRequest): Promise<OpenSession> => {
-    const { agent } = auth;
+  const openSession = async (auth: AgentTokenCaller, request: FastifyRequest): Promise<OpenSession> => {
+    const { agent, delegation } = auth;
     const taskId = request.headers[TASK_SESSION_HEADER];
     let sessionId: string;
     if (typeof taskId === 'string' && taskId !== '') {
       const task = await gatehouse.sessions.get(taskId);
       if (task.agentId !== agent.id)
         throw new GatehouseError('forbidden', `session \`${taskId}\` belongs to another agent`);
+      // A delegated token brings its own user and chain: it cannot borrow a task session made for another.
+      if (delegation.chain.length > 0 && JSON.stringify(task.chain) !== JSON.stringify(delegation.chain)) {
+        throw new GatehouseError('forbidden', `session \`${taskId}\` runs under another delegation`);
+      }
       sessionId = task.id;
     } else {
-      const task = auth.claims.task;
-      const scope =
-        typeof task === 'object' && task !== null && !Array.isArray(task)
-          ? (task as Record<string, unknown>)
-          : {};
-      sessionId = (await gatehouse.sessions.start({ agentId: agent.id, scope })).id;
+      // The token's task scope becomes the session's scope; its user and chain are what policies see.
+      sessionId = (
+        await gatehouse.sessions.start({
+          agentId: agent.id,
+          scope: delegation.task ?? {},
+          user: delegation.user ?? null,
+          chain: delegation.chain,
+        })
+      ).id;
+      // For `gatehouse sessions graph`: which token (and so which delegation tree) opened the session.
+      await gatehouse.store.delegations.linkSession({
+        sessionId,
+        jti: delegation.jti,
+        openedAt: gatehouse.clock.now(),
+      });
     }
     const caller: CallerContext = {
       agent,
       principal: await principalOfAgent(gatehouse.store, agent),
       sessionId,
       mcpSessionId: '',
+      delegation,
     };
     const session: OpenSession = {
       caller,
@@ -146,9 +176,9 @@ export async function registerMcpEndpoint(
       handler: async (request, reply) => {
         if (request.body === PARSE_FAILED)
           return rpcError(reply, 400, ErrorCode.ParseError, 'the body is not JSON');
-        let auth: AuthenticatedAgent;
+        let auth: AgentTokenCaller;
         try {
-          auth = await authenticateAgent(gatehouse, request.headers.authorization);
+          auth = await authenticateAgentToken(gatehouse, request.headers.authorization);
         } catch (error) {
           return refuseAuthentication(gatehouse, reply, error);
         }
@@ -173,6 +203,15 @@ export async function registerMcpEndpoint(
               'forbidden',
             );
           }
+          if (!sameDelegation(session.caller.delegation, auth.delegation)) {
+            return rpcError(
+              reply,
+              403,
+              RPC_ERROR_CODES.agent_inactive ?? -32030,
+              'this MCP session runs under another delegation (user and chain)',
+              'forbidden',
+            );
+          }
         } else if (request.method === 'POST' && isInitializeRequest(request.body)) {
           try {
             session = await openSession(auth, request);
@@ -191,6 +230,7 @@ export async function registerMcpEndpoint(
         // The agent may have changed (review, labels, team) since the session opened: decide with it as it is now.
         session.caller.agent = auth.agent;
         session.caller.principal = await principalOfAgent(gatehouse.store, auth.agent);
+        session.caller.delegation = auth.delegation;
         session.lastSeenAt = gatehouse.clock.now();
         reply.hijack();
         const raw = request.raw as IncomingMessage & { auth?: AuthInfo };
@@ -221,6 +261,7 @@ export async function registerMcpEndpoint(
     async close() {
       clearInterval(sweep);
       stopListening();
+      stopObserving();
       await Promise.all([...sessions.keys()].map((id) => closeSession(id, 'shutdown')));
     },
   };
@@ -237,6 +278,20 @@ async function refuseAuthentication(gatehouse: Gatehouse, reply: FastifyReply, e
     return rpcError(reply, 403, RPC_ERROR_CODES.agent_inactive ?? -32030, error.message, 'agent_inactive');
   }
   if (isGatehouseError(error) && (error.code === 'invalid_token' || error.code === 'unauthorized')) {
+    const reason = error.details?.reason;
+    // A presented token that fails is an attempt worth a trace; a request with no token at all is not.
+    if (reason !== 'missing') {
+      await gatehouse.audit.record({
+        actor: 'anonymous',
+        action: 'mcp.request.refused',
+        target: null,
+        details: {
+          code: 'invalid_token',
+          reason: typeof reason === 'string' ? reason : 'invalid',
+          message: error.message,
+        },
+      });
+    }
     reply.header('www-authenticate', bearerChallenge(gatehouse, 'invalid_token'));
     return rpcError(reply, 401, -32001, error.message, 'invalid_token');
   }

@@ -10,6 +10,7 @@ export const RPC_ERROR_CODES: Record<string, number> = {
   policy_eval_error: -32010,
   approval_required: -32011,
   session_terminated: -32012,
+  tool_held: -32013,
   tool_not_found: ErrorCode.InvalidParams,
   invalid_arguments: ErrorCode.InvalidParams,
   validation_failed: ErrorCode.InvalidParams,

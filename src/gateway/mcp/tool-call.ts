@@ -1,10 +1,14 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { mintCapability, redeemCapability } from '../../capabilities/index.js';
+import { exchangeForAgentHop } from '../../delegation/agent-hop.js';
+import type { Delegation } from '../../delegation/delegation-claims.js';
+import { toolInScope } from '../../delegation/tool-scope.js';
 import { GatehouseError, isGatehouseError } from '../../errors/index.js';
 import type { Decision, Principal } from '../../policy/index.js';
 import type { Agent } from '../../registry/index.js';
 import type { Gatehouse } from '../../server/create-gatehouse.js';
 import { CAPABILITY_HEADER, CAPABILITY_META_KEY } from '../../verify/index.js';
+import type { ToolPinning } from '../pinning/index.js';
 import type { ForwardOptions, UpstreamPort } from './ports.js';
 import type { ResultRedactor } from './result-redaction.js';
 import type { ToolCatalog } from './tool-catalog.js';
@@ -17,6 +21,8 @@ export interface CallerContext {
   sessionId: string;
   /** The MCP transport session, for the audit. */
   mcpSessionId: string;
+  /** What the agent's token carries: the user and chain it acts for, its tool scope and task (docs/delegation.md). */
+  delegation?: Delegation;
 }
 
 export interface GatewayDeps {
@@ -24,6 +30,8 @@ export interface GatewayDeps {
   upstreams: UpstreamPort;
   catalog: ToolCatalog;
   redactor: ResultRedactor;
+  /** Hides and refuses tools whose definition differs from what was reviewed for the agent. */
+  pinning: ToolPinning;
 }
 
 export interface CallControls {
@@ -50,6 +58,17 @@ export async function runToolCall(
   if (!tool) {
     await refuse(gatehouse, actor, target, name, 'tool_not_found');
     throw new GatehouseError('tool_not_found', `no tool \`${name}\``);
+  }
+  const held = (await deps.pinning.held(caller, [tool])).get(name);
+  if (held) {
+    await refuse(gatehouse, actor, target, name, 'tool_held');
+    throw new GatehouseError(
+      'tool_held',
+      held.kind === 'changed'
+        ? `\`${name}\` changed since it was reviewed and is held until a reviewer accepts the change`
+        : `\`${name}\` is new and is held until a reviewer accepts it`,
+      { details: { tool: name, kind: held.kind } },
+    );
   }
   if (typeof args !== 'object' || args === null || Array.isArray(args)) {
     await refuse(gatehouse, actor, target, name, 'invalid_arguments');
@@ -100,6 +119,12 @@ export async function runGuardedCall<T>(
   const callArgs = action.args;
   // The capability names the tool as the upstream knows it; `aud` (the upstream) supplies the namespace.
   const localTool = name.startsWith(`${action.upstream}.`) ? name.slice(action.upstream.length + 1) : name;
+  // A delegated token narrows what its holder may call, whatever the policy would allow.
+  if (caller.delegation && !toolInScope(caller.delegation.tools, name)) {
+    await refuse(gatehouse, actor, target, name, 'insufficient_scope');
+    throw new GatehouseError('insufficient_scope', `the token's scope does not include \`${name}\``);
+  }
+  const chain = caller.delegation?.chain ?? [];
   const { decision, shadow, step } = await gatehouse.sessions.decide({
     sessionId: caller.sessionId,
     principal: caller.principal,
@@ -118,6 +143,7 @@ export async function runGuardedCall<T>(
       ruleIds: decision.ruleIds,
       reason: decision.reason,
       bundle: decision.bundleVersion,
+      ...(chain.length > 0 ? { chain } : {}),
       ...(shadow && shadow.effect !== decision.effect
         ? { shadow: { effect: shadow.effect, ruleIds: shadow.ruleIds, bundle: shadow.bundleVersion } }
         : {}),
@@ -153,6 +179,8 @@ export async function runGuardedCall<T>(
         audience: action.upstream,
         tool: localTool,
         args: callArgs,
+        ...(caller.delegation?.act ? { act: caller.delegation.act } : {}),
+        ...(caller.delegation?.user ? { userId: caller.delegation.user.id } : {}),
       },
     );
     // Redeemed here, exactly once, before anything is forwarded; the upstream may check it again itself.
@@ -166,13 +194,18 @@ export async function runGuardedCall<T>(
       capability.token,
       { audience: action.upstream, tool: localTool, args: callArgs, sessionId: caller.sessionId },
     );
+    // An upstream that is itself an agent gets a token of its own, exchanged here, with the chain extended.
+    const hopHeaders = await exchangeForAgentHop(gatehouse, caller, {
+      upstream: action.upstream,
+      tool: name,
+    });
     const result = await forward({
       signal: controls.signal,
       timeoutMs: gatehouse.config.mcp.callTimeout,
       ...(controls.onProgress ? { onProgress: controls.onProgress } : {}),
       meta: { [CAPABILITY_META_KEY]: capability.token },
       ...(deps.upstreams.transportOf(action.upstream) === 'http'
-        ? { headers: { [CAPABILITY_HEADER]: capability.token } }
+        ? { headers: { [CAPABILITY_HEADER]: capability.token, ...hopHeaders } }
         : {}),
     });
     const redacted = await deps.redactor.redact(result);

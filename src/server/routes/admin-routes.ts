@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { GatehouseError } from '../../errors/index.js';
+import { scanAgentTools } from '../../gateway/pinning/index.js';
 import { createAdminToken, revokeAdminToken } from '../../identity/admin-tokens.js';
 import { ADMIN_ROLES } from '../../identity/types.js';
 import {
@@ -44,9 +45,12 @@ import {
   userView,
 } from '../views.js';
 import { registerAuditRoutes } from './audit-routes.js';
+import { registerDiscoveryRoutes } from './discovery-routes.js';
 import { registerPolicyRoutes } from './policy-routes.js';
 import { registerSecretRoutes } from './secret-routes.js';
 import { registerSessionRoutes } from './session-routes.js';
+import { registerToolPinRoutes } from './tool-pin-routes.js';
+import { registerUsageRoutes } from './usage-routes.js';
 
 const security = [{ adminToken: [] }];
 const read = requirePermission('read');
@@ -337,7 +341,9 @@ export function registerAdminRoutes(app: FastifyInstance, gatehouse: Gatehouse) 
     },
     async (request) => {
       const agent = await reviewAgent(gatehouse, principalOf(request), request.params.agent, request.body);
-      return { agent: agentView(agent, await loadDirectory(gatehouse.store)) };
+      // The reviewer sees what the scanner found in the descriptions of the tools the agent may use.
+      const toolScan = await scanAgentTools(gatehouse, agent);
+      return { agent: agentView(agent, await loadDirectory(gatehouse.store)), toolScan };
     },
   );
 
@@ -525,7 +531,10 @@ export function registerAdminRoutes(app: FastifyInstance, gatehouse: Gatehouse) 
   );
 
   registerAuditRoutes(api, gatehouse);
+  registerDiscoveryRoutes(api, gatehouse);
   registerPolicyRoutes(api, gatehouse);
   registerSecretRoutes(api, gatehouse);
   registerSessionRoutes(api, gatehouse);
+  registerUsageRoutes(api, gatehouse);
+  registerToolPinRoutes(api, gatehouse);
 }

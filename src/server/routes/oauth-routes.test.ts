@@ -250,7 +250,7 @@ describe('POST /oauth/token: the happy path', () => {
       issuer: ISSUER,
       token_endpoint: TOKEN_ENDPOINT,
       jwks_uri: `${ISSUER}/.well-known/jwks.json`,
-      grant_types_supported: ['client_credentials'],
+      grant_types_supported: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ['EdDSA', 'ES256'],
     });

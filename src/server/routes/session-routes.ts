@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { buildSessionGraph } from '../../delegation/session-graph.js';
 import { requireAgent } from '../../registry/index.js';
 import type { SessionCall, StoredSession } from '../../store/index.js';
 import { principalOf, requirePermission } from '../app.js';
@@ -68,6 +69,20 @@ export function registerSessionRoutes(app: FastifyInstance, gatehouse: Gatehouse
       });
       return reply.status(201).send({ session: sessionView(session) });
     },
+  );
+
+  api.get(
+    '/sessions/:id/graph',
+    {
+      preHandler: read,
+      schema: {
+        tags: ['sessions'],
+        summary: 'The call graph of the task: users, agents and tools; delegations and calls with decisions',
+        security,
+        params: z.strictObject({ id: z.string().min(1).max(100) }),
+      },
+    },
+    async (request) => ({ graph: await buildSessionGraph(gatehouse.store, request.params.id) }),
   );
 
   api.get(
