@@ -41,7 +41,7 @@ import { findFreePort } from '../src/lib/free-port.js';
 import { createTeam, createUser, registerAgent, reviewAgent } from '../src/registry/index.js';
 import { startServer } from '../src/server/start-server.js';
 import { startStandInProvider } from '../test/llm/stand-in-provider.js';
-import { announceReady, type Child, startChild } from './proxy/children.js';
+import { announceReady, type Child, cpuTimeMs, startChild } from './proxy/children.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -246,6 +246,17 @@ async function main() {
       if (status !== 200) throw new Error(`unexpected status ${status}`);
     };
 
+    // CPU time of the process each path adds (none for direct), spent while that path's batches ran.
+    const processOf: Record<PathName, number | undefined> = {
+      direct: undefined,
+      hop: hop.pid,
+      gatehouse: gatehouse.pid,
+    };
+    const cpu: Record<PathName, { ms: number; requests: number }> = {
+      direct: { ms: 0, requests: 0 },
+      hop: { ms: 0, requests: 0 },
+      gatehouse: { ms: 0, requests: 0 },
+    };
     const run = async (kind: 'plain' | 'stream', count: number) => {
       const samples: Record<PathName, Sample[]> = { direct: [], hop: [], gatehouse: [] };
       const body = kind === 'plain' ? plain : streamed;
@@ -256,8 +267,15 @@ async function main() {
       }
       for (let done = 0; done < count; done += batch) {
         for (const path of PATHS) {
-          for (let i = 0; i < Math.min(batch, count - done); i += 1) {
+          const pid = processOf[path];
+          const before = pid === undefined ? 0 : (cpuTimeMs(pid) ?? 0);
+          const size = Math.min(batch, count - done);
+          for (let i = 0; i < size; i += 1) {
             samples[path].push(await timedRequest(targets[path]('chat/completions'), body, expectOk));
+          }
+          if (kind === 'plain' && pid !== undefined) {
+            cpu[path].ms += (cpuTimeMs(pid) ?? 0) - before;
+            cpu[path].requests += size;
           }
         }
       }
@@ -310,8 +328,23 @@ async function main() {
       )}`;
     };
     lines.push(added('direct'), added('hop'));
+    const perRequest = (path: PathName) => cpu[path].ms / Math.max(1, cpu[path].requests);
+    lines.push(
+      '',
+      `CPU time per non-streaming request: hop process ${perRequest('hop').toFixed(3)} ms, ` +
+        `gatehouse process ${perRequest('gatehouse').toFixed(3)} ms`,
+    );
     process.stdout.write(`${lines.join('\n')}\n`);
-    if (flags.json) await writeFileAsync(flags.json, JSON.stringify({ flags, results }, null, 2));
+    if (flags.json) {
+      await writeFileAsync(
+        flags.json,
+        JSON.stringify(
+          { flags, results, cpuMsPerRequest: { hop: perRequest('hop'), gatehouse: perRequest('gatehouse') } },
+          null,
+          2,
+        ),
+      );
+    }
   } finally {
     for (const child of children.reverse()) await child.stop();
     clientAgent.destroy();

@@ -1,7 +1,8 @@
 /**
- * Summarises a V8 CPU profile (`--cpu-prof`, e.g. from `npm run bench:proxy -- --profile <dir>`): the functions
- * with the most self time, the source files with the most self time, and the functions with the most total
- * (inclusive) time, each as a share of the profile's samples.
+ * Summarises a V8 CPU profile (`--cpu-prof`, e.g. from `npm run bench:proxy -- --profile <dir>`): self time by
+ * category (what kind of work: SQLite, the MCP SDK, JWT crypto, ...), the functions and source files with the
+ * most self time, and the functions with the most total (inclusive) time, each as a share of the samples kept.
+ * `--calls <n>` (the calls made in the window kept) adds the time per call.
  *
  * Usage: `npx tsx bench/proxy/profile-summary.ts <file.cpuprofile> [--top 30] [--skip <s>] [--match <text>]`;
  * `--skip` leaves out the first seconds (start-up: module loading, policy compilation), `--match` keeps only
@@ -30,6 +31,7 @@ const { values, positionals } = parseArgs({
     top: { type: 'string', default: '30' },
     skip: { type: 'string', default: '0' },
     match: { type: 'string' },
+    calls: { type: 'string' },
   },
 });
 const file = positionals[0];
@@ -63,16 +65,57 @@ const shortUrl = (url: string) =>
     .replace(/^.*\/(src|bench)\//, '$1/');
 const label = (node: ProfileNode) =>
   `${node.callFrame.functionName || '(anonymous)'} ${shortUrl(node.callFrame.url)}${node.callFrame.url ? `:${node.callFrame.lineNumber + 1}` : ''}`;
+const calls = values.calls ? Number(values.calls) : undefined;
 const share = (us: number) =>
-  `${((us / totalUs) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms`;
+  `${((us / totalUs) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms` +
+  (calls ? `  ${(us / calls).toFixed(0).padStart(5)} µs/call` : '');
+
+/** Kinds of work, by source (first match wins); native frames without a source by their name. */
+const CATEGORIES: Array<[string, RegExp]> = [
+  ['idle', /^\(idle\)/],
+  ['garbage collection', /^\(garbage collector\)/],
+  ['SQLite statements (incl. fsync waits)', /sqlite-database\.ts|better-sqlite3/],
+  ['store repositories, JSON columns', /src\/store\//],
+  ['HTTP client to the upstream (undici fetch)', /internal\/deps\/undici/],
+  ['MCP SDK (transports, protocol)', /@modelcontextprotocol\/sdk|@hono\/node-server/],
+  ['zod (SDK message schemas)', /npm:zod/],
+  [
+    'web streams, AbortSignal, events',
+    /webstreams|abort_controller|event_target|node:events|internal\/encoding|js_transferable|^structuredClone|^JSTransferable/,
+  ],
+  [
+    'JWT sign/verify (jose, WebCrypto EdDSA)',
+    /jose|internal\/crypto\/(util|cfrg|webcrypto|keys|sig)|signing-keyring/,
+  ],
+  ['hashing, canonical JSON, ids', /canonicalize|internal\/crypto\/(hash|random)|canonical-json|lib\/ids/],
+  ['Fastify', /fastify|find-my-way|avvio|light-my-request/],
+  ['policy engine (incl. CEL)', /src\/policy\/|cel-js/],
+  ['policy runtime (sessions)', /src\/policy-runtime\//],
+  ['audit log', /src\/audit\//],
+  ['capabilities', /src\/capabilities\/|src\/verify\//],
+  ['gateway code', /src\/gateway\//],
+  ['ajv', /npm:ajv/],
+  [
+    'node http, net, streams',
+    /node:_http|node:net|internal\/streams|stream_base_commons|^writev|^writeUtf8String|^writeBuffer/,
+  ],
+  ['async hooks, microtasks, timers', /async_hooks|task_queues|^runMicrotasks|internal\/timers|^\(program\)/],
+  ['module loading (start-up)', /internal\/modules|npm:tsx|bootstrap\/realm|cjs-module-lexer/],
+];
+const categoryOf = (node: ProfileNode) => {
+  const key = node.callFrame.url ? shortUrl(node.callFrame.url) : node.callFrame.functionName;
+  return CATEGORIES.find(([, pattern]) => pattern.test(key))?.[0] ?? 'other';
+};
 
 const add = (map: Map<string, number>, key: string, us: number) => map.set(key, (map.get(key) ?? 0) + us);
+const selfByCategory = new Map<string, number>();
 const selfByFunction = new Map<string, number>();
 const selfByFile = new Map<string, number>();
 const inclusive = new Map<string, number>();
 for (const [id, us] of selfUs) {
   const node = byId.get(id);
   if (!node) continue;
+  add(selfByCategory, categoryOf(node), us);
   add(selfByFunction, label(node), us);
   add(selfByFile, shortUrl(node.callFrame.url) || node.callFrame.functionName, us);
   // Each frame on the stack once, even when it recurses.
@@ -99,6 +142,7 @@ const print = (title: string, map: Map<string, number>, filter?: (key: string) =
 };
 
 console.log(`${file}: ${(totalUs / 1e6).toFixed(2)} s summarised (after skipping ${values.skip} s)`);
+print('self time by category', selfByCategory);
 print('self time by function', selfByFunction);
 print('self time by file', selfByFile);
 const match = values.match;

@@ -1,19 +1,22 @@
 /**
- * Synthetic but realistic policy bundles for bench/decide.ts, generated from a seeded PRNG so every run decides
- * the same calls against the same rules.
+ * Synthetic but realistic policy bundles for bench/decide.ts, generated from a seeded PRNG so every run
+ * decides the same calls against the same rules.
  *
- * The universe: services (github, vault, stripe, ... and numbered copies of them), each with one tool per verb
- * (`github.delete_issue`); agents, each in a team, with labels, a review status and a few "home" services they
- * work with. Tool labels come from a `tools:` section of globs (`*.delete_*` is destructive), the way an
- * operator would write it; `labelsOfTool` computes the same labels independently, for the Cedar translation.
+ * The universe: services (github, vault, stripe, ... and numbered copies of them), each with one tool per
+ * verb (`github.delete_issue`); agents, each in a team, with labels, a review status and a few "home"
+ * services they work with. Tool labels come from a `tools:` section of globs (`*.delete_*` is destructive),
+ * the way an operator would write it; `labelsOfTool` computes the same labels independently, for the Cedar
+ * translation.
  *
  * Two generators:
- * - `buildCorpus`: the full language (grants by agent and team, argument constraints, label denials, `after` /
- *   `not_after` history, taint, CEL conditions, approvals, limits), plus a handful of global guardrails.
+ * - `buildCorpus`: the full language (grants by agent and team, argument constraints, label denials,
+ *   `after` / `not_after` history, taint, CEL conditions, approvals, limits), plus a handful of global
+ *   guardrails.
  * - `buildStaticCorpus`: only what depends on principal, tool and arguments (allow, flag, deny), emitted both
  *   as Gatehouse YAML and as equivalent Cedar policies.
- * Each generated rule comes with a witness (an agent, a tool, arguments) that satisfies its static part, so the
- * request mix can aim at allow rules, deny rules and guardrails rather than only at default deny.
+ *
+ * Each generated rule comes with a witness (an agent, a tool, arguments) that satisfies its static part, so
+ * the request mix can aim at allow rules, deny rules and guardrails rather than only at default deny.
  */
 import { stringify } from 'yaml';
 import type { PolicySource, Principal } from '../../src/policy/index.js';
@@ -48,7 +51,7 @@ function pickWeighted<K extends string>(rng: Rng, weights: Readonly<Record<K, nu
   return (entries.at(-1) as [K, number])[0];
 }
 
-// ---------------------------------------------------------------------------------------------------------------
+// -----------------------------------------------------------------------------------------------------------
 // Universe
 
 const SERVICE_BASES = [
@@ -291,7 +294,7 @@ function agentOfTeam(rng: Rng, universe: Universe, team: string): Agent {
   return pick(rng, universe.agentsByTeam.get(team) ?? universe.agents);
 }
 
-// ---------------------------------------------------------------------------------------------------------------
+// -----------------------------------------------------------------------------------------------------------
 // The full language
 
 const FULL_WEIGHTS = {
@@ -687,10 +690,10 @@ export function prepareCalls(
 }
 
 /**
- * The tools one agent's session called. A focused session (the default) works with a set of `workingSet` tools
- * from the agent's home services (90% of calls) and touches the rest of them now and then; a broad one
- * (`workingSet: 0`) picks any home tool. Either way 5% of calls go to any tool, secret reads excepted, and about
- * 1 session in 4 reads one secret, a third of the way in.
+ * The tools one agent's session called. A focused session (the default) works with a set of `workingSet`
+ * tools from the agent's home services (90% of calls) and touches the rest of them now and then; a broad one
+ * (`workingSet: 0`) picks any home tool. Either way 5% of calls go to any tool, secret reads excepted, and
+ * about 1 session in 4 reads one secret, a third of the way in.
  */
 export function sessionTools(seed: number, universe: Universe, length: number, workingSet = 10): string[] {
   const rng = createRng(seed);
@@ -717,7 +720,7 @@ export function sessionTools(seed: number, universe: Universe, length: number, w
   );
 }
 
-// ---------------------------------------------------------------------------------------------------------------
+// -----------------------------------------------------------------------------------------------------------
 // Static rules, in Gatehouse YAML and in Cedar
 
 const STATIC_WEIGHTS = {
@@ -737,6 +740,9 @@ export interface StaticCorpus extends Corpus {
 const cedarString = (value: string) => JSON.stringify(value);
 const cedarAction = (id: string) => `Action::${cedarString(id)}`;
 const cedarSet = (values: readonly string[]) => `[${values.map(cedarString).join(', ')}]`;
+const cedarActions = (tools: readonly ToolInfo[]) =>
+  `[${tools.map((tool) => cedarAction(tool.name)).join(', ')}]`;
+const cedarTeam = (team: string) => `principal in Team::${cedarString(team)}`;
 
 interface StaticRule {
   spec: Record<string, unknown>;
@@ -763,7 +769,7 @@ function staticRule(rng: Rng, universe: Universe, index: number): StaticRule {
           tool: tools.map((tool) => tool.name),
           effect: 'allow',
         },
-        cedar: `permit (${agentClause}, action in [${tools.map((tool) => cedarAction(tool.name)).join(', ')}], resource);`,
+        cedar: `permit (${agentClause}, action in ${cedarActions(tools)}, resource);`,
         group: 'allow',
         witness: { agent, tool: pick(rng, tools), args: {} },
       };
@@ -774,6 +780,7 @@ function staticRule(rng: Rng, universe: Universe, index: number): StaticRule {
       const tools = byLabel
         ? toolsWithLabel(universe, 'reads:internal')
         : (universe.toolsByService.get(service) ?? []);
+      const group = byLabel ? 'label:reads:internal' : `service:${service}`;
       return {
         spec: {
           id,
@@ -781,7 +788,7 @@ function staticRule(rng: Rng, universe: Universe, index: number): StaticRule {
           tool: byLabel ? { labels: ['reads:internal'] } : `${service}.*`,
           effect: 'allow',
         },
-        cedar: `permit (principal in Team::${cedarString(team)}, action in ${cedarAction(byLabel ? 'label:reads:internal' : `service:${service}`)}, resource);`,
+        cedar: `permit (${cedarTeam(team)}, action in ${cedarAction(group)}, resource);`,
         group: 'allow',
         witness: { agent: agentOfTeam(rng, universe, team), tool: pick(rng, tools), args: {} },
       };
@@ -850,7 +857,7 @@ function staticRule(rng: Rng, universe: Universe, index: number): StaticRule {
       const team = agent.principal.team;
       return {
         spec: { id, principal: { teams: [team] }, tool: { labels: [label] }, effect: 'deny' },
-        cedar: `forbid (principal in Team::${cedarString(team)}, action in ${cedarAction(`label:${label}`)}, resource);`,
+        cedar: `forbid (${cedarTeam(team)}, action in ${cedarAction(`label:${label}`)}, resource);`,
         group: 'deny',
         witness: {
           agent: agentOfTeam(rng, universe, team),
@@ -878,7 +885,7 @@ export function buildStaticCorpus(seed: number, rules: number): StaticCorpus {
   return { universe, sources: toSources(specs), rules: specs.length, witnesses, cedarPolicies };
 }
 
-/** Cedar entities for one request: the agent (a member of its team) and the tool (in its service and labels). */
+/** Cedar entities for a request: the agent (a member of its team), the tool (in its service and labels). */
 export function cedarEntities(agent: Agent, tool: ToolInfo) {
   return [
     {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isGatehouseError, toGatehouseError } from '../errors/index.js';
+import { registerApprovalCommands } from './commands/approval-commands.js';
 import { registerDemoCommand } from './commands/demo-command.js';
 import { registerDiscoverCommand } from './commands/discover-command.js';
 import { registerMcpCommand } from './commands/mcp-command.js';
@@ -46,6 +47,7 @@ export function createProgram(io: CliIo): Command {
   registerAgentCommands(program, io);
   registerPolicyCommands(program, io);
   registerSessionCommands(program, io);
+  registerApprovalCommands(program, io);
   registerToolCommands(program, io);
   registerUsageCommand(program, io);
   registerSecretCommands(program, io);

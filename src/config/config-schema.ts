@@ -314,6 +314,17 @@ export const GatehouseConfigSchema = z
           .default(8 * 1024 * 1024),
       })
       .prefault({}),
+    /** Human approval of calls whose decision is `approve` (docs/approvals.md). */
+    approvals: z
+      .strictObject({
+        /** How long the agent's call waits for a decision before it fails with `approval_pending`. */
+        waitTimeout: DurationSchema.default(60_000),
+        /** How long a request stays open (and an approved call may be retried) before it counts as denied. */
+        expiry: DurationSchema.default(3600_000).refine((value) => value >= 1000, 'at least 1s'),
+        /** Receivers of signed JSON POSTs on new requests and resolutions; `secret` is a vault secret name. */
+        webhooks: z.array(z.strictObject({ url: z.url(), secret: SecretRefSchema })).default([]),
+      })
+      .prefault({}),
     /** Users from OpenID Connect providers and delegation by token exchange (docs/delegation.md). */
     identity: IdentitySchema.prefault({}),
     /** Discovery of shadow agents (docs/discovery.md): schedule, provider endpoints, extra key patterns. */

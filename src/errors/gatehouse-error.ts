@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   // admin authentication and authorization
   unauthorized: { status: 401, exit: 5, title: 'Authentication required' },
   forbidden: { status: 403, exit: 5, title: 'Forbidden' },
+  csrf_token_invalid: { status: 403, exit: 5, title: 'CSRF token missing or wrong' },
   // registry lookups
   team_not_found: { status: 404, exit: 3, title: 'Team not found' },
   user_not_found: { status: 404, exit: 3, title: 'User not found' },
@@ -59,6 +60,14 @@ export const ERROR_CODES = {
   tool_not_found: { status: 404, exit: 3, title: 'Tool not found' },
   invalid_arguments: { status: 400, exit: 2, title: 'Arguments do not match the tool schema' },
   approval_required: { status: 403, exit: 5, title: 'Human approval required' },
+  approval_pending: { status: 409, exit: 4, title: 'Approval still pending' },
+  approval_denied: { status: 403, exit: 5, title: 'Approval denied' },
+  approval_expired: { status: 409, exit: 4, title: 'Approval request expired' },
+  approval_not_found: { status: 404, exit: 3, title: 'Approval request not found' },
+  approval_resolved: { status: 409, exit: 4, title: 'Approval request already resolved' },
+  approver_is_sponsor: { status: 403, exit: 5, title: 'Approver may not be the sponsor' },
+  approver_is_user: { status: 403, exit: 5, title: 'Approver may not be the session user' },
+  approver_user_required: { status: 403, exit: 5, title: 'Approver must be a person' },
   session_terminated: { status: 403, exit: 5, title: 'Session ended by policy' },
   upstream_unavailable: { status: 502, exit: 69, title: 'Upstream unavailable' },
   upstream_timeout: { status: 504, exit: 69, title: 'Upstream timed out' },

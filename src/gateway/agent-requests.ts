@@ -13,12 +13,24 @@ export interface RequestDecision {
   step: number;
 }
 
+const deciders = new WeakMap<Gatehouse, ReturnType<typeof buildDecider>>();
+
 /**
  * History for requests outside MCP (LLM gateway, egress proxy): a request names its session with the
  * `gatehouse-session` header (an admin-created task, or a session its MCP connection is in), or falls into the
- * agent's ambient session, one per agent per process, so trajectory rules still see what the agent did.
+ * agent's ambient session, one per agent per process, so trajectory rules still see what the agent did. One
+ * decider per Gatehouse, so the LLM gateway and the egress proxy share an agent's ambient session.
  */
 export function createAgentRequestDecider(gatehouse: Gatehouse) {
+  let decider = deciders.get(gatehouse);
+  if (!decider) {
+    decider = buildDecider(gatehouse);
+    deciders.set(gatehouse, decider);
+  }
+  return decider;
+}
+
+function buildDecider(gatehouse: Gatehouse) {
   const ambient = new Map<string, Promise<string>>();
 
   const sessionFor = async (agent: Agent, requested: string | undefined): Promise<string> => {
@@ -77,4 +89,4 @@ export function createAgentRequestDecider(gatehouse: Gatehouse) {
   };
 }
 
-export type AgentRequestDecider = ReturnType<typeof createAgentRequestDecider>;
+export type AgentRequestDecider = ReturnType<typeof buildDecider>;

@@ -16,6 +16,7 @@ export const ROLE_PERMISSIONS = {
   review: ['admin', 'reviewer'],
   audit: ['admin', 'auditor'],
   evaluate: ['admin', 'pep'],
+  approve: ['admin', 'approver'],
 } as const satisfies Record<string, readonly AdminRole[]>;
 
 export type Permission = keyof typeof ROLE_PERMISSIONS;

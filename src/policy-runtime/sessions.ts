@@ -43,6 +43,16 @@ export interface SessionService {
   start(input: StartSessionInput): Promise<StoredSession>;
   get(id: string): Promise<StoredSession>;
   decide(input: { sessionId: string; principal: Principal; call: ToolCall }): Promise<SessionDecision>;
+  /**
+   * Records that a call which waited for approval was approved and runs: it enters the history (taint, counters,
+   * trajectories) as allowed, one step after its decision. Returns that step.
+   */
+  recordApprovedRun(input: {
+    sessionId: string;
+    principal: Principal;
+    call: ToolCall;
+    decision: Decision;
+  }): Promise<number>;
 }
 
 export function createSessionService(deps: {
@@ -124,6 +134,37 @@ export function createSessionService(deps: {
           return true;
         });
         if (committed) return { decision, shadow, step: next.step, sessionId: session.id };
+      }
+      throw new GatehouseError('session_conflict', `session \`${sessionId}\` is too busy; retry the call`);
+    },
+    async recordApprovedRun({ sessionId, principal, call, decision }) {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+        const session = await get(sessionId);
+        const now = clock.now();
+        const next = recordCall(policies.active(), session.state, {
+          tool: call.tool,
+          outcome: 'allowed',
+          at: now,
+        });
+        const committed = await store.transaction(async (tx) => {
+          if (!(await tx.sessions.updateState(session.id, session.revision, next, now))) return false;
+          await tx.sessions.insertCall({
+            sessionId: session.id,
+            step: next.step,
+            at: now,
+            tool: call.tool,
+            args: call.args,
+            principal,
+            effect: decision.effect,
+            code: decision.code,
+            ruleIds: decision.ruleIds,
+            bundleVersion: decision.bundleVersion,
+            outcome: 'allowed',
+            shadow: null,
+          });
+          return true;
+        });
+        if (committed) return next.step;
       }
       throw new GatehouseError('session_conflict', `session \`${sessionId}\` is too busy; retry the call`);
     },

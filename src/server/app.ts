@@ -20,6 +20,7 @@ import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerAuthzenRoutes } from './routes/authzen-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerOAuthRoutes } from './routes/oauth-routes.js';
+import { authenticateDashboardSession, registerDashboard } from './ui/register-dashboard.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -92,6 +93,7 @@ export async function buildApp(
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerHealthRoutes(app, gatehouse);
+  await registerDashboard(app, gatehouse);
   registerAuthzenRoutes(app, gatehouse, options.localOperator);
   const mcp = await registerMcpEndpoint(app, {
     gatehouse,
@@ -130,7 +132,10 @@ export async function buildApp(
   return app;
 }
 
-/** Who is behind an admin bearer token (or the local operator in CLI direct mode); `unauthorized` otherwise. */
+/**
+ * Who is behind an admin bearer token, a dashboard session cookie, or the local operator in CLI direct mode;
+ * `unauthorized` otherwise.
+ */
 export async function authenticateAdmin(
   gatehouse: Gatehouse,
   request: FastifyRequest,
@@ -138,6 +143,11 @@ export async function authenticateAdmin(
 ): Promise<AdminPrincipal> {
   const header = request.headers.authorization;
   if (header === undefined && localOperator) return localOperator;
+  // The dashboard: a session cookie (plus the CSRF header on state changes) stands in for the bearer token.
+  if (header === undefined) {
+    const viaCookie = await authenticateDashboardSession(gatehouse, request);
+    if (viaCookie) return viaCookie;
+  }
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header ?? '');
   if (!match?.[1]) throw new GatehouseError('unauthorized', 'a valid admin bearer token is required');
   return authenticateAdminToken(gatehouse, match[1]);

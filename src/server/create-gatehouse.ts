@@ -1,3 +1,4 @@
+import { type ApprovalService, createApprovalService } from '../approvals/index.js';
 import { createAuditLog } from '../audit/audit-log.js';
 import type { AuditLog } from '../audit/index.js';
 import type { GatehouseConfig } from '../config/index.js';
@@ -29,6 +30,8 @@ export interface Gatehouse extends RegistryDeps {
   sessions: SessionService;
   /** Upstream credentials, sealed under the master key; revealed only for injection. */
   vault: Vault;
+  /** Human approval of calls the policy sends to people (docs/approvals.md). */
+  approvals: ApprovalService;
   /** The issuer URL: tokens' `iss`, and the base of the token endpoint agents must name as `aud`. */
   issuer: string;
   tokenEndpoint: string;
@@ -94,6 +97,14 @@ export async function createGatehouse(
     });
     await keyring.ensureActiveKey(actor);
     const policies = await createPolicyRuntime({ store, clock });
+    const vault = createVault({ store, clock, masterKey: masterKey.key });
+    const approvals = createApprovalService({
+      store,
+      clock,
+      vault,
+      config: config.approvals,
+      ...(options.log ? { log: options.log } : {}),
+    });
     return {
       config,
       clock,
@@ -102,12 +113,14 @@ export async function createGatehouse(
       keyring,
       policies,
       sessions: createSessionService({ store, clock, policies }),
-      vault: createVault({ store, clock, masterKey: masterKey.key }),
+      vault,
+      approvals,
       issuer,
       tokenEndpoint: `${issuer}/oauth/token`,
       warnings,
       async close() {
         try {
+          await approvals.close();
           await audit.close();
         } finally {
           await store.close();

@@ -4,6 +4,13 @@ export { openPostgresDatabase, type PostgresOptions } from './postgres/postgres-
 export type { AdminTokenRepository } from './repositories/admin-tokens.js';
 export type { AgentKeyRepository } from './repositories/agent-keys.js';
 export type { AgentRepository } from './repositories/agents.js';
+export type {
+  ApprovalFilter,
+  ApprovalRecord,
+  ApprovalRepository,
+  ApprovalState,
+  ApprovalVote,
+} from './repositories/approvals.js';
 export type { AuditRepository } from './repositories/audit.js';
 export type { CapabilityRedemptionRepository } from './repositories/capability-redemptions.js';
 export type {

@@ -193,6 +193,26 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX discovery_findings_candidate ON discovery_findings(candidate_id);
     `,
   },
+  // One vote per approver and request (the primary key): a double click counts once.
+  {
+    version: 8,
+    name: 'approval requests and votes',
+    sql: (t) => `
+        CREATE TABLE approval_requests (
+          id TEXT PRIMARY KEY, state TEXT NOT NULL, agent_id TEXT NOT NULL, session_id TEXT NOT NULL,
+          user_id TEXT, user_email TEXT, chain ${t.json} NOT NULL, tool TEXT NOT NULL, args_sha256 TEXT NOT NULL,
+          arguments ${t.json} NOT NULL, rule_ids ${t.json} NOT NULL, reason TEXT NOT NULL,
+          required ${t.int64} NOT NULL, requested_at ${t.int64} NOT NULL, expires_at ${t.int64} NOT NULL,
+          resolved_at ${t.int64}, resolved_by TEXT, resolution_reason TEXT, consumed_at ${t.int64},
+          updated_at ${t.int64} NOT NULL);
+        CREATE INDEX approval_requests_state ON approval_requests(state, requested_at);
+        CREATE INDEX approval_requests_call ON approval_requests(session_id, tool, args_sha256);
+        CREATE INDEX approval_requests_updated ON approval_requests(updated_at);
+        CREATE TABLE approval_votes (
+          request_id TEXT NOT NULL, approver_id TEXT NOT NULL, actor TEXT NOT NULL, vote TEXT NOT NULL,
+          reason TEXT NOT NULL, at ${t.int64} NOT NULL, PRIMARY KEY (request_id, approver_id));
+    `,
+  },
 ];
 
 /** The DDL of a migration in one dialect. */

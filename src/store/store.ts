@@ -3,6 +3,7 @@ import type { AuditEvent, ChainedAuditEntry } from '../audit/types.js';
 import { type AdminTokenRepository, createAdminTokenRepository } from './repositories/admin-tokens.js';
 import { type AgentKeyRepository, createAgentKeyRepository } from './repositories/agent-keys.js';
 import { type AgentRepository, createAgentRepository } from './repositories/agents.js';
+import { type ApprovalRepository, createApprovalRepository } from './repositories/approvals.js';
 import { type AuditRepository, createAuditRepository } from './repositories/audit.js';
 import {
   type CapabilityRedemptionRepository,
@@ -47,6 +48,7 @@ export interface Repositories {
   llmUsage: LlmUsageRepository;
   toolPins: ToolPinRepository;
   discovery: DiscoveryRepository;
+  approvals: ApprovalRepository;
 }
 
 /** Repositories in a transaction that holds the audit-chain lock, able to append to the chain atomically. */
@@ -93,6 +95,7 @@ export function createRepositories(db: SqlExecutor): Repositories {
     llmUsage: createLlmUsageRepository(db),
     toolPins: createToolPinRepository(db),
     discovery: createDiscoveryRepository(db),
+    approvals: createApprovalRepository(db),
   };
 }
 

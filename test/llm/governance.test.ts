@@ -56,6 +56,43 @@ describe('LLM gateway: policy, budgets and refusals', () => {
     expect((await auditOf('alert.flagged_call')).at(-1)).toMatchObject({ ruleIds: ['watch-tools'] });
   });
 
+  it("decides in the task session the gatehouse-session header names, and refuses another agent's", async () => {
+    const created = await fetch(`${fixture.url}/admin/v1/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fixture.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ agent: 'helper', scope: { customer: 'A' } }),
+    });
+    const { session } = (await created.json()) as { session: { id: string } };
+    const openai = new OpenAI({
+      baseURL: `${fixture.url}/llm/openai/v1`,
+      apiKey: () => fixture.agents.helper.tokens.token(),
+      defaultHeaders: { 'gatehouse-session': session.id },
+    });
+    await openai.embeddings.create({ model: 'text-embedding-test', input: 'x' });
+    const decided = (await fixture.audit()).filter((entry) => entry.action === 'llm.request.decided').at(-1);
+    expect(decided?.target).toBe(`session:${session.id}`);
+    expect(fixture.provider.received.at(-1)?.headers['gatehouse-session']).toBeUndefined();
+
+    const other = new OpenAI({
+      baseURL: `${fixture.url}/llm/openai/v1`,
+      apiKey: () => fixture.agents.budgeted.tokens.token(),
+      defaultHeaders: { 'gatehouse-session': session.id },
+    });
+    const error = await apiErrorOf(other.models.list());
+    expect(error.status).toBe(403);
+    expect(error.code).toBe('forbidden');
+  });
+
+  it('accepts request bodies larger than the admin API limit, up to llm.maxRequestBytes', async () => {
+    const openai = await fixture.openai();
+    const long = 'word '.repeat(40_000);
+    const completion = await openai.chat.completions.create({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: long }],
+    });
+    expect(completion.usage?.prompt_tokens).toBe(40_000);
+  });
+
   it('refuses a model the policy denies, in the provider format, before the provider sees it', async () => {
     const openai = await fixture.openai();
     const before = fixture.provider.received.length;

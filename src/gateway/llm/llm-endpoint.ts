@@ -96,7 +96,12 @@ export async function registerLlmGateway(
         actor: agentId ? `agent:${agentId}` : 'system',
         action: 'llm.request.refused',
         target: null,
-        details: { provider, operation: spec.operation, code: error.code, reason: error.message },
+        details: {
+          provider: provider.slice(0, 100),
+          operation: spec.operation,
+          code: error.code,
+          reason: error.message,
+        },
       })
       .catch(() => {});
   };

@@ -54,7 +54,50 @@ export function relayResponse(input: RelayInput): Promise<RelayResult> {
   const { message } = input.response;
   const status = message.statusCode ?? 502;
   const contentType = String(message.headers['content-type'] ?? '');
+  const encoding = message.headers['content-encoding'];
+  // Asked for identity, a provider still compressed: pass the bytes through unread (usage unknown).
+  if (encoding !== undefined && encoding !== 'identity') return relayOpaque(input, status);
   return contentType.includes('text/event-stream') ? relayStream(input, status) : relayBody(input, status);
+}
+
+function relayOpaque(input: RelayInput, status: number): Promise<RelayResult> {
+  const { raw, response } = input;
+  const { message } = response;
+  raw.writeHead(status, { ...agentResponseHeaders(message.headers), ...input.headers });
+  const started = performance.now();
+  let firstByteMs: number | null = null;
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (outcome: RelayOutcome) => {
+      if (settled) return;
+      settled = true;
+      resolve({ status, outcome, firstByteMs });
+    };
+    message.on('data', (chunk: Buffer) => {
+      firstByteMs ??= performance.now() - started;
+      if (!raw.write(chunk)) {
+        message.pause();
+        raw.once('drain', () => message.resume());
+      }
+    });
+    message.on('end', () => {
+      raw.end();
+      finish(status >= 400 ? `http_${status}` : 'ok');
+    });
+    message.on('close', () => {
+      if (message.complete || settled) return;
+      raw.destroy();
+      finish(response.timedOut() ? 'provider_timeout' : 'provider_stream_interrupted');
+    });
+    message.on('error', () => {
+      // Handled by `close`.
+    });
+    raw.on('close', () => {
+      if (settled || raw.writableFinished) return;
+      message.destroy();
+      finish('client_closed');
+    });
+  });
 }
 
 function relayStream(input: RelayInput, status: number): Promise<RelayResult> {
@@ -76,7 +119,9 @@ function relayStream(input: RelayInput, status: number): Promise<RelayResult> {
     firstByteMs ??= performance.now() - started;
     const text = bytes.toString('utf8');
     meter.events(text);
-    if (input.captureBody && stored.length < MAX_STORED_BODY) stored += text.slice(0, MAX_STORED_BODY);
+    if (input.captureBody && stored.length < MAX_STORED_BODY) {
+      stored += text.slice(0, MAX_STORED_BODY - stored.length);
+    }
     if (!raw.write(bytes)) {
       message.pause();
       raw.once('drain', () => message.resume());
@@ -101,7 +146,8 @@ function relayStream(input: RelayInput, status: number): Promise<RelayResult> {
 
     message.on('data', (chunk: Buffer) => {
       const bytes: Buffer = pending ? Buffer.concat([pending, chunk]) : chunk;
-      const end = eventBoundary(bytes);
+      // An "event" that never ends is not held forever: past the cap it goes on as it is.
+      const end = bytes.length > MAX_BUFFERED_BODY ? bytes.length : eventBoundary(bytes);
       if (end === bytes.length) {
         pending = null;
         forward(bytes);

@@ -1,4 +1,4 @@
-import { authenticateAgentToken } from '../../delegation/authenticate-agent-token.js';
+import { authenticateAgentToken } from '../../delegation/index.js';
 import type { AccessTokenClaims } from '../../identity/access-tokens.js';
 import type { Agent } from '../../registry/index.js';
 import type { Gatehouse } from '../../server/create-gatehouse.js';

@@ -4,11 +4,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ErrorCode, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  type AgentTokenCaller,
-  authenticateAgentToken,
-  sameDelegation,
-} from '../../delegation/authenticate-agent-token.js';
+import { type AgentTokenCaller, authenticateAgentToken, sameDelegation } from '../../delegation/index.js';
 import { GatehouseError, isGatehouseError } from '../../errors/index.js';
 import { createId } from '../../lib/ids.js';
 import { principalOfAgent } from '../../policy-runtime/index.js';

@@ -1,8 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { mintCapability, redeemCapability } from '../../capabilities/index.js';
-import { exchangeForAgentHop } from '../../delegation/agent-hop.js';
-import type { Delegation } from '../../delegation/delegation-claims.js';
-import { toolInScope } from '../../delegation/tool-scope.js';
+import { type Delegation, exchangeForAgentHop, toolInScope } from '../../delegation/index.js';
 import { GatehouseError, isGatehouseError } from '../../errors/index.js';
 import type { Decision, Principal } from '../../policy/index.js';
 import type { Agent } from '../../registry/index.js';
@@ -149,9 +147,30 @@ export async function runGuardedCall<T>(
         : {}),
     },
   });
-  if (decision.effect === 'deny' || decision.effect === 'approve') {
+  if (decision.effect === 'deny') {
     await decided;
     throw refusalOf(decision);
+  }
+  // A call that needs people waits for them (bounded); the approval is for this exact call, and it runs once.
+  let approvalId: string | undefined;
+  if (decision.effect === 'approve') {
+    await decided;
+    try {
+      approvalId = await gatehouse.approvals.awaitApproval(
+        { agentId: caller.agent.id, sessionId: caller.sessionId, tool: name, args: callArgs, decision },
+        { signal: controls.signal, ...(controls.onProgress ? { onProgress: controls.onProgress } : {}) },
+      );
+      // The approved call runs: its history entry (taint, counters, trajectories) counts it as allowed.
+      await gatehouse.sessions.recordApprovedRun({
+        sessionId: caller.sessionId,
+        principal: caller.principal,
+        call: { tool: name, args: callArgs },
+        decision,
+      });
+    } catch (error) {
+      await refuse(gatehouse, actor, target, name, isGatehouseError(error) ? error.code : 'internal_error');
+      throw error;
+    }
   }
   if (decision.effect === 'flag') {
     void gatehouse.audit.record({
@@ -225,6 +244,7 @@ export async function runGuardedCall<T>(
         step,
         tool: name,
         outcome,
+        ...(approvalId ? { approval: approvalId } : {}),
         durationMs: Math.round((performance.now() - started) * 100) / 100,
         resultBytes,
       },

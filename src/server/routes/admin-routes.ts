@@ -44,6 +44,7 @@ import {
   teamView,
   userView,
 } from '../views.js';
+import { registerApprovalRoutes } from './approval-routes.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { registerDiscoveryRoutes } from './discovery-routes.js';
 import { registerPolicyRoutes } from './policy-routes.js';
@@ -530,6 +531,7 @@ export function registerAdminRoutes(app: FastifyInstance, gatehouse: Gatehouse) 
       }),
   );
 
+  registerApprovalRoutes(api, gatehouse);
   registerAuditRoutes(api, gatehouse);
   registerDiscoveryRoutes(api, gatehouse);
   registerPolicyRoutes(api, gatehouse);

@@ -4,10 +4,10 @@ import type { AuditRecorder } from '../../audit/types.js';
 import type { IdentityConfig } from '../../config/config-schema.js';
 import {
   exchangeToken,
+  revokeToken,
   TOKEN_EXCHANGE_GRANT,
   type TokenExchangeParams,
-} from '../../delegation/exchange-token.js';
-import { revokeToken } from '../../delegation/revoke-token.js';
+} from '../../delegation/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import { issueAccessToken, verifyAccessToken } from '../../identity/access-tokens.js';
 import { readClaimedAgentId, verifyClientAssertion } from '../../identity/client-assertion.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { buildSessionGraph } from '../../delegation/session-graph.js';
+import { buildSessionGraph } from '../../delegation/index.js';
 import { requireAgent } from '../../registry/index.js';
 import type { SessionCall, StoredSession } from '../../store/index.js';
 import { principalOf, requirePermission } from '../app.js';
