@@ -10,9 +10,10 @@ import {
   outcomeOf,
   type Principal,
   recordCall,
+  type SessionState,
   type ToolCall,
 } from '../policy/index.js';
-import type { Store, StoredSession } from '../store/index.js';
+import type { SessionCall, Store, StoredSession } from '../store/index.js';
 import type { PolicyRuntime } from './policy-runtime.js';
 
 /** Concurrent calls in one session retry on a lost compare-and-set this many times before giving up. */
@@ -68,6 +69,19 @@ export function createSessionService(deps: {
     return session;
   };
 
+  /** Writes the folded state (compare-and-set on the revision) and the call together; false if another call won. */
+  const commitStep = (
+    session: StoredSession,
+    next: SessionState,
+    now: number,
+    call: Omit<SessionCall, 'sessionId' | 'step' | 'at'>,
+  ) =>
+    store.transaction(async (tx) => {
+      if (!(await tx.sessions.updateState(session.id, session.revision, next, now))) return false;
+      await tx.sessions.insertCall({ sessionId: session.id, step: next.step, at: now, ...call });
+      return true;
+    });
+
   return {
     async start(input) {
       const now = clock.now();
@@ -113,25 +127,18 @@ export function createSessionService(deps: {
           at: now,
           terminatedBy: decision.terminatedBy,
         });
-        const committed = await store.transaction(async (tx) => {
-          if (!(await tx.sessions.updateState(session.id, session.revision, next, now))) return false;
-          await tx.sessions.insertCall({
-            sessionId: session.id,
-            step: next.step,
-            at: now,
-            tool: call.tool,
-            args: call.args,
-            principal,
-            effect: decision.effect,
-            code: decision.code,
-            ruleIds: decision.ruleIds,
-            bundleVersion: decision.bundleVersion,
-            outcome,
-            shadow: shadow
-              ? { effect: shadow.effect, ruleIds: shadow.ruleIds, version: shadow.bundleVersion }
-              : null,
-          });
-          return true;
+        const committed = await commitStep(session, next, now, {
+          tool: call.tool,
+          args: call.args,
+          principal,
+          effect: decision.effect,
+          code: decision.code,
+          ruleIds: decision.ruleIds,
+          bundleVersion: decision.bundleVersion,
+          outcome,
+          shadow: shadow
+            ? { effect: shadow.effect, ruleIds: shadow.ruleIds, version: shadow.bundleVersion }
+            : null,
         });
         if (committed) return { decision, shadow, step: next.step, sessionId: session.id };
       }
@@ -146,23 +153,16 @@ export function createSessionService(deps: {
           outcome: 'allowed',
           at: now,
         });
-        const committed = await store.transaction(async (tx) => {
-          if (!(await tx.sessions.updateState(session.id, session.revision, next, now))) return false;
-          await tx.sessions.insertCall({
-            sessionId: session.id,
-            step: next.step,
-            at: now,
-            tool: call.tool,
-            args: call.args,
-            principal,
-            effect: decision.effect,
-            code: decision.code,
-            ruleIds: decision.ruleIds,
-            bundleVersion: decision.bundleVersion,
-            outcome: 'allowed',
-            shadow: null,
-          });
-          return true;
+        const committed = await commitStep(session, next, now, {
+          tool: call.tool,
+          args: call.args,
+          principal,
+          effect: decision.effect,
+          code: decision.code,
+          ruleIds: decision.ruleIds,
+          bundleVersion: decision.bundleVersion,
+          outcome: 'allowed',
+          shadow: null,
         });
         if (committed) return next.step;
       }
