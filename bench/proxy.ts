@@ -6,25 +6,29 @@
  * - (b) `proxy`: through a bare Node forwarding proxy (bench/proxy/forward-proxy.ts: node:http piping to the
  *   upstream over a keep-alive agent), the floor any Node proxy pays;
  * - (c) `gatehouse`: through Gatehouse (bench/proxy/gatehouse.ts) with access-token authentication, a 36-rule
- *   policy with trajectory, taint and limit rules evaluated on every call, a capability minted and redeemed per
- *   call, a vault secret injected as a header, and the decision and outcome audited, on SQLite.
+ *   policy with trajectory, taint and limit rules evaluated on every call, a capability minted and redeemed
+ *   per call, a vault secret injected as a header, and the decision and outcome audited, on SQLite.
  *
  * Each path is measured at 1 and 50 concurrent clients (one MCP session each, calling `tools/call echo` in a
  * loop after a warm-up), with two clients: the official SDK client and a raw node:http JSON-RPC client (see
  * bench/proxy/clients.ts). The upstream, the proxy and Gatehouse each run in their own process; this process
  * only generates load. CPU time of every process is read from /proc for each cell.
  *
- * The whole matrix runs `--rounds` times (default 3; the machine this was written on is shared and noisy), and
- * each cell reports its fastest round (other processes can only slow a round down) and the range over rounds;
- * the `CPU others` column is what the rest of the machine used during that round.
+ * The whole matrix runs `--rounds` times (default 3: the machine this was written on is shared and noisy);
+ * each cell reports its fastest round (other processes can only slow a round down) and the range over
+ * rounds, and the `CPU others` column is what the rest of the machine used during that round.
  *
- * Run with `npm run bench:proxy` (or `npx tsx bench/proxy.ts`); `--quick` for one round of 3 s cells. Other
- * flags: `--duration <s>` (default 5), `--warmup <s>` (2), `--rounds <n>`, `--clients sdk,raw`,
- * `--concurrency 1,50`, `--paths direct,proxy,gatehouse`, `--sse` (the upstream answers POSTs with SSE streams),
- * `--profile <dir>` (`--cpu-prof` on the Gatehouse process, written there when it exits; summarise it with
- * bench/proxy/profile-summary.ts), `--data-dir <dir>` (where Gatehouse's SQLite store goes, default the OS
- * temp directory; `/dev/shm` takes the disk's fsync out of the picture), `--json <file>` (every round's results,
- * machine-readable).
+ * Run with `npm run bench:proxy` (or `npx tsx bench/proxy.ts`); `--quick` for one round of 3 s cells.
+ * Other flags:
+ * - `--duration <s>` (default 5) and `--warmup <s>` (2) per cell; `--prewarm <s>` (8): each path is driven
+ *   with 10 clients before the first round, so V8 has optimised the servers' code; `--rounds <n>`;
+ * - `--clients sdk,raw`, `--concurrency 1,50`, `--paths direct,proxy,gatehouse`;
+ * - `--sse`: the upstream answers POSTs with SSE streams instead of JSON;
+ * - `--data-dir <dir>`: where Gatehouse's SQLite store goes (default: the OS temp directory); `/dev/shm`
+ *   takes the disk's fsync out of the picture;
+ * - `--profile <dir>`: `--cpu-prof` on the Gatehouse process, written there when it exits (summarise it with
+ *   bench/proxy/profile-summary.ts); `--gatehouse-node-args='<flags>'`: more Node/V8 flags for it;
+ * - `--json <file>`: every round's results, machine-readable.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -47,18 +51,23 @@ const { values: flags } = parseArgs({
     duration: { type: 'string' },
     warmup: { type: 'string' },
     rounds: { type: 'string' },
+    prewarm: { type: 'string' },
     clients: { type: 'string', default: 'sdk,raw' },
     concurrency: { type: 'string', default: '1,50' },
     paths: { type: 'string', default: 'direct,proxy,gatehouse' },
     sse: { type: 'boolean', default: false },
     profile: { type: 'string' },
     'data-dir': { type: 'string' },
+    'gatehouse-node-args': { type: 'string' },
     json: { type: 'string' },
   },
 });
 const DURATION_MS = Number(flags.duration ?? (flags.quick ? 3 : 5)) * 1000;
 const WARMUP_MS = Number(flags.warmup ?? (flags.quick ? 1 : 2)) * 1000;
 const ROUNDS = Math.max(1, Number(flags.rounds ?? (flags.quick ? 1 : 3)));
+/** Before the first round every path is driven this long (half raw, half SDK, 10 clients): V8 optimises. */
+const PREWARM_MS = Number(flags.prewarm ?? (flags.quick ? 2 : 8)) * 1000;
+const PREWARM_CLIENTS = 10;
 const CLIENTS = flags.clients.split(',') as ClientKind[];
 const CONCURRENCY = flags.concurrency.split(',').map(Number);
 const PATHS = flags.paths.split(',') as PathName[];
@@ -84,8 +93,8 @@ interface CellResult {
 }
 
 /**
- * Per cell, the round with the most calls/s, carrying the range over all rounds. Other processes on the machine
- * can only slow a round down, so the fastest round is the one closest to an undisturbed run.
+ * Per cell, the round with the most calls/s, carrying the range over all rounds. Other processes on the
+ * machine can only slow a round down, so the fastest round is the one closest to an undisturbed run.
  */
 function bestRounds(all: CellResult[]): CellResult[] {
   const cells = new Map<string, CellResult[]>();
@@ -313,7 +322,7 @@ function printSummary(results: CellResult[]): void {
   for (const line of verdicts) console.log(`- ${line}`);
 }
 
-// ---------------------------------------------------------------------------------------------------------------
+// -----------------------------------------------------------------------------------------------------------
 
 const here = resolve(import.meta.dirname, 'proxy');
 const upstreamKey = `bench-key-${randomBytes(12).toString('hex')}`;
@@ -342,7 +351,10 @@ try {
           BENCH_UPSTREAM_KEY: upstreamKey,
           ...(flags['data-dir'] ? { BENCH_DATA_DIR: resolve(flags['data-dir']) } : {}),
         },
-        nodeArgs: flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(flags.profile)}`] : [],
+        nodeArgs: [
+          ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(flags.profile)}`] : []),
+          ...(flags['gatehouse-node-args']?.split(' ').filter(Boolean) ?? []),
+        ],
       })
     : undefined;
   if (gatehouse) children.push(gatehouse);
@@ -381,13 +393,29 @@ try {
       `${flags['data-dir'] ? resolve(flags['data-dir']) : tmpdir()}, ` +
       `${BENCH_POLICY_RULES}-rule policy, capability per call, vault header, audited; separate processes for ` +
       `upstream, proxy, Gatehouse and this load generator; ${DURATION_MS / 1000} s per cell after ` +
-      `${WARMUP_MS / 1000} s warm-up, one MCP session per concurrent client; ${ROUNDS} round(s), each cell ` +
+      `${WARMUP_MS / 1000} s warm-up (and ${PREWARM_MS / 1000} s per path before the first round), one MCP ` +
+      `session per concurrent client; ${ROUNDS} round(s), each cell ` +
       `shown from its fastest round\n`,
   );
 
   const all: CellResult[] = [];
   let gatehouseCalls = 0;
   const before = gatehouse ? await upstreamStats(upstream.info.url) : undefined;
+  for (const path of PATHS) {
+    const entry = targets[path];
+    if (!entry || PREWARM_MS === 0) continue;
+    process.stderr.write(`  pre-warming ${path} for ${PREWARM_MS / 1000} s\n`);
+    for (const client of ['raw', 'sdk'] as const) {
+      const sessions = await Promise.all(
+        Array.from({ length: PREWARM_CLIENTS }, () => openSession(client, entry.target)),
+      );
+      const errors = { count: 0 } as { count: number; first?: string };
+      await drive(sessions, performance.now() + PREWARM_MS / 2, undefined, errors);
+      await Promise.all(sessions.map((session) => session.close().catch(() => {})));
+      if (errors.count > 0)
+        process.stderr.write(`  pre-warm ${path}/${client}: ${errors.count} errors (${errors.first})\n`);
+    }
+  }
   for (let round = 1; round <= ROUNDS; round += 1) {
     for (const client of CLIENTS) {
       for (const concurrency of CONCURRENCY) {

@@ -84,7 +84,7 @@ const clockTicks = () => {
   return ticksPerSecond;
 };
 
-/** CPU time the whole machine has spent busy so far (all cores, all processes), in ms; undefined without /proc. */
+/** CPU time the whole machine has been busy so far (all cores and processes), in ms; undefined without /proc. */
 export function machineBusyMs(): number | undefined {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';

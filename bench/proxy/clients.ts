@@ -5,9 +5,9 @@
  * - `sdk`: the official SDK `Client` over `StreamableHTTPClientTransport` (global fetch, i.e. undici, with
  *   keep-alive), as an agent would use it. It also opens the standalone GET stream a Streamable HTTP client
  *   keeps for server-initiated messages.
- * - `raw`: JSON-RPC posted with node:http over a keep-alive agent, the `Mcp-Session-Id` and protocol headers
- *   set by hand, the response read whole (plain JSON, or the SSE stream of one POST). Much less client CPU per
- *   call, so on a 2-core machine more of it is left to the servers.
+ * - `raw`: JSON-RPC posted with node:http over a keep-alive agent, the `Mcp-Session-Id` and protocol
+ *   headers set by hand, the response read whole (plain JSON, or the SSE stream of one POST). Much less
+ *   client CPU per call, so on a 2-core machine more of it is left to the servers.
  */
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';

@@ -1,10 +1,11 @@
 /**
- * The bare forwarding proxy of bench/proxy, run as its own process: the least any Node proxy does. A node:http
- * server that pipes every request to the upstream with `http.request` over a keep-alive agent, and pipes the
- * response back with its status and headers (`Mcp-Session-Id` included). No parsing, no checks, no logging.
+ * The bare forwarding proxy of bench/proxy, run as its own process: the least any Node proxy does. A
+ * node:http server that pipes every request to the upstream with `http.request` over a keep-alive agent,
+ * and pipes the response back with its status and headers (`Mcp-Session-Id` included). No parsing, no
+ * checks, no logging.
  *
- * Usage (by bench/proxy.ts): `BENCH_UPSTREAM=<url> node --import tsx bench/proxy/forward-proxy.ts`; prints one
- * `READY {json}` line with its URL, and exits on SIGTERM.
+ * Usage (by bench/proxy.ts): `BENCH_UPSTREAM=<url> node --import tsx bench/proxy/forward-proxy.ts`; prints
+ * one `READY {json}` line with its URL, and exits on SIGTERM.
  */
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { announceReady } from './children.js';

@@ -1,7 +1,7 @@
 /**
- * Gatehouse as bench/proxy runs it, in its own process: the real server (`startServer`) on a fresh SQLite store
- * (WAL, synchronous=FULL, the default), fronting the benchmark upstream as `bench` with a vault secret injected
- * as a header on every request, the 36-rule policy of ./policy.ts published from a file, capabilities minted
+ * Gatehouse as bench/proxy runs it, in its own process: the real server (`startServer`) on a fresh SQLite
+ * store (WAL, synchronous=FULL, the default), fronting the benchmark upstream as `bench` with a vault secret
+ * injected as a header on every request, the 36-rule policy of ./policy.ts published from a file, capabilities minted
  * and redeemed on every call, and every call's decision and outcome audited (group commit) before it returns.
  * One approved agent, `bench-agent`, whose private key is written to a file for the load generator.
  *

@@ -1,14 +1,14 @@
 /**
- * The policy bundle Gatehouse decides the benchmark's calls with: 36 rules for a small fleet (a coding agent, a
- * support agent, a finance agent and the benchmark's own agent), of which these are candidates for `bench.echo`
- * and so are evaluated on every call:
+ * The policy bundle Gatehouse decides the benchmark's calls with: 36 rules for a small fleet (a coding
+ * agent, a support agent, a finance agent and the benchmark's own agent). These are candidates for
+ * `bench.echo`, so they are evaluated on every call:
  *
- * - `bench-echo` (allow): principal by name, team and registry label, a JSON Schema argument matcher and a CEL
- *   condition;
+ * - `bench-echo` (allow): principal by name, team and registry label, a JSON Schema argument matcher and a
+ *   CEL condition;
  * - `no-egress-after-secret` (deny, taint): echo is labelled `egress`, the session never reads a secret;
  * - `echo-after-sudo` (deny + terminate, trajectory): no `shell.sudo` in the last 20 steps;
  * - `bench-echo-daily-cap` (deny, limit): far above what a run makes;
- * - `unreviewed-agents-no-writes` (deny): the agent is reviewed and echo carries no write label.
+ * - `unreviewed-agents-no-writes` (deny): the agent was reviewed and approved.
  *
  * Echo is also labelled `reads:internal`, so every allowed call adds taint and the session state is written
  * back with its history (the last 128 calls) and counters, as for a real tool.
@@ -151,7 +151,9 @@ rules:
   - id: support-reads-own-customer
     principal: { agents: [support-bot] }
     tool: [crm.get_order, crm.get_customer, crm.search_orders]
-    condition: has(session.scope.customer) && has(call.args.customer_id) && call.args.customer_id == session.scope.customer
+    condition: >-
+      has(session.scope.customer) && has(call.args.customer_id)
+      && call.args.customer_id == session.scope.customer
     effect: allow
   - id: support-reads-inbox
     principal: { agents: [support-bot] }

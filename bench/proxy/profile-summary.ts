@@ -1,7 +1,8 @@
 /**
- * Summarises a V8 CPU profile (`--cpu-prof`, e.g. from `npm run bench:proxy -- --profile <dir>`): self time by
- * category (what kind of work: SQLite, the MCP SDK, JWT crypto, ...), the functions and source files with the
- * most self time, and the functions with the most total (inclusive) time, each as a share of the samples kept.
+ * Summarises a V8 CPU profile (`--cpu-prof`, e.g. from `npm run bench:proxy -- --profile <dir>`): self time
+ * by category (what kind of work: SQLite, the MCP SDK, JWT crypto, ...), the functions and source files with
+ * the most self time, and the functions with the most total (inclusive) time, each as a share of the samples
+ * kept.
  * `--calls <n>` (the calls made in the window kept) adds the time per call.
  *
  * Usage: `npx tsx bench/proxy/profile-summary.ts <file.cpuprofile> [--top 30] [--skip <s>] [--match <text>]`;
@@ -63,8 +64,10 @@ const shortUrl = (url: string) =>
     .replace(/^file:\/\//, '')
     .replace(/^.*\/node_modules\//, 'npm:')
     .replace(/^.*\/(src|bench)\//, '$1/');
-const label = (node: ProfileNode) =>
-  `${node.callFrame.functionName || '(anonymous)'} ${shortUrl(node.callFrame.url)}${node.callFrame.url ? `:${node.callFrame.lineNumber + 1}` : ''}`;
+const label = (node: ProfileNode) => {
+  const { functionName, url, lineNumber } = node.callFrame;
+  return `${functionName || '(anonymous)'} ${shortUrl(url)}${url ? `:${lineNumber + 1}` : ''}`;
+};
 const calls = values.calls ? Number(values.calls) : undefined;
 const share = (us: number) =>
   `${((us / totalUs) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms` +
@@ -81,7 +84,7 @@ const CATEGORIES: Array<[string, RegExp]> = [
   ['zod (SDK message schemas)', /npm:zod/],
   [
     'web streams, AbortSignal, events',
-    /webstreams|abort_controller|event_target|node:events|internal\/encoding|js_transferable|^structuredClone|^JSTransferable/,
+    /webstreams|abort_controller|event_target|node:events|encoding|js_transferable|^structuredClone|^JSTransferable/,
   ],
   [
     'JWT sign/verify (jose, WebCrypto EdDSA)',

@@ -1,6 +1,6 @@
 /**
- * The trivial upstream of bench/proxy, run as its own process: a Streamable HTTP MCP server (SDK `McpServer` +
- * `StreamableHTTPServerTransport` on node:http) with one tool, `echo`, that returns its `text` argument.
+ * The trivial upstream of bench/proxy, run as its own process: a Streamable HTTP MCP server (SDK `McpServer`
+ * + `StreamableHTTPServerTransport` on node:http) with one tool, `echo`, that returns its `text` argument.
  *
  * Stateful sessions (one server and transport per MCP session, found again by `Mcp-Session-Id`), answering
  * POSTs with plain JSON (`enableJsonResponse`) by default, or with an SSE stream per POST (`--sse`). It counts
