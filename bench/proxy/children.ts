@@ -30,13 +30,15 @@ export interface Child<Info> {
   name: string;
   pid: number;
   info: Info;
+  /** MaxListenersExceededWarning lines it printed (counted, not forwarded: under load they come by thousands). */
+  listenerWarnings(): number;
   /** SIGTERM, then waits for the exit (SIGKILL after 20 s). */
   stop(): Promise<void>;
 }
 
 /**
  * Runs `script` (TypeScript, through tsx) in a new Node process and waits for its `READY` line. Anything else
- * it prints goes to our stderr, prefixed with its name.
+ * it prints goes to our stderr, prefixed with its name, except MaxListenersExceededWarning, which is counted.
  */
 export function startChild<Info>(
   name: string,
@@ -46,8 +48,13 @@ export function startChild<Info>(
   const child = spawn(
     process.execPath,
     [...(options.nodeArgs ?? []), '--import', 'tsx', script, ...(options.args ?? [])],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...options.env } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
+  let listenerWarnings = 0;
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    if (line.includes('MaxListenersExceededWarning')) listenerWarnings += 1;
+    else if (!line.includes('node --trace-warnings')) process.stderr.write(`${line}\n`);
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -69,7 +76,13 @@ export function startChild<Info>(
     lines.on('line', (line) => {
       if (line.startsWith(READY)) {
         clearTimeout(timer);
-        resolve({ name, pid: child.pid ?? 0, info: JSON.parse(line.slice(READY.length)) as Info, stop });
+        resolve({
+          name,
+          pid: child.pid ?? 0,
+          info: JSON.parse(line.slice(READY.length)) as Info,
+          listenerWarnings: () => listenerWarnings,
+          stop,
+        });
       } else {
         process.stderr.write(`[${name}] ${line}\n`);
       }
